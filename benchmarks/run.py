@@ -1,0 +1,68 @@
+"""Run the benchmarks and write benchmarks/RESULTS.md.
+
+usage: python benchmarks/run.py [NAME ...]   (NAME = bench_NAME.py; default: all)
+
+Each bench_*.py defines ``run() -> str`` returning a Markdown section. Its result is kept in
+benchmarks/results/NAME.md, so running one benchmark refreshes its section and keeps the others;
+RESULTS.md is then assembled from all sections under a header naming the machine.
+"""
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), GPU: {gpu}, Python {platform.python_version()}")
+
+
+def run_one(name: str) -> None:
+    spec = importlib.util.spec_from_file_location(name, HERE / f"bench_{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print(f"== {name}", flush=True)
+    start = time.perf_counter()
+    body = module.run()
+    took = time.perf_counter() - start
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = (f"## {name}\n\n_Run {stamp} on {machine()}; the benchmark took {took:.0f} s._\n\n"
+            f"{body.strip()}\n")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(text)
+    print(text, flush=True)
+
+
+def assemble() -> None:
+    sections = [p.read_text() for p in sorted(RESULTS.glob("*.md"))]
+    header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/run.py [NAME]`); "
+              "each section says when and on what machine it ran. Accuracies are full-mode runs "
+              "(all 60,000 training images), test accuracy on the 10,000 test images.\n")
+    (HERE / "RESULTS.md").write_text("\n".join([header, *sections]))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("COURSE_FAST", "0")
+    names = sys.argv[1:] or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    for name in names:
+        run_one(name)
+    assemble()

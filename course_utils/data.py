@@ -1,0 +1,152 @@
+"""Data shipped with the course: Fashion-MNIST (from data/fashion-mnist) and a few real photos.
+
+Nothing is downloaded. The IDX files are checked against SHA256SUMS, decoded with NumPy
+once and cached as .npy files, so later loads (also in a new process) take well under a second.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import config
+
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+FASHION_DIR = config.DATA_DIR / "fashion-mnist"
+PHOTO_DIR = config.DATA_DIR / "images"
+FAST_TRAIN_SIZE = 6000  # items per split used by fast mode (balanced over the ten classes)
+FAST_TEST_SIZE = 2000
+
+_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+_RESTORE = "Restore it with `git checkout -- {path}` (or copy it again from a fresh clone of the course)."
+
+
+class DataError(RuntimeError):
+    """A course data file is missing, damaged or not what the course expects."""
+
+
+def _expected_sums(folder: Path) -> dict[str, str]:
+    sums = folder / "SHA256SUMS"
+    if not sums.exists():
+        raise DataError(f"{sums} is missing, so the data files cannot be verified. "
+                        + _RESTORE.format(path=sums.relative_to(config.ROOT)))
+    pairs = (line.split() for line in sums.read_text().splitlines() if line.strip())
+    return {name.lstrip("*"): digest for digest, name in pairs}
+
+
+def verify_file(path: Path) -> str:
+    """Check ``path`` against the SHA256SUMS file beside it; return its digest or raise DataError."""
+    expected = _expected_sums(path.parent).get(path.name)
+    rel = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
+    if expected is None:
+        raise DataError(f"{rel} is not listed in {path.parent / 'SHA256SUMS'}.")
+    if not path.exists():
+        raise DataError(f"Data file {rel} is missing (expected sha256 {expected}). "
+                        + _RESTORE.format(path=rel))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
+        raise DataError(f"Data file {rel} is damaged: its sha256 is {digest}, expected {expected} "
+                        f"(size now {path.stat().st_size:,} bytes). " + _RESTORE.format(path=rel))
+    return digest
+
+
+def _decode_idx(path: Path) -> np.ndarray:
+    """Decode a gzip-compressed IDX file (big-endian header, then uint8 data) into an array."""
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path.name} passed its checksum but could not be decompressed ({err}).") from err
+    if raw[:2] != b"\0\0" or raw[2] != 0x08:
+        raise DataError(f"{path.name} is not an IDX file of unsigned bytes.")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise DataError(f"{path.name} holds {data.size} values but its header says {shape}.")
+    return data.reshape(shape)
+
+
+@lru_cache(maxsize=2)
+def _load_arrays(split: str) -> tuple[np.ndarray, np.ndarray]:
+    out = []
+    for name in _FILES[split]:
+        path = FASHION_DIR / name
+        digest = verify_file(path)
+        cached = config.cache_dir("fashion-mnist") / f"{name[:-3]}-{digest[:16]}.npy"
+        if cached.exists():
+            arr = np.load(cached)
+        else:
+            arr = _decode_idx(path)
+            tmp = cached.with_suffix(".tmp.npy")
+            np.save(tmp, arr)
+            tmp.replace(cached)
+        out.append(arr)
+    images, labels = out
+    if len(images) != len(labels):
+        raise DataError(f"{split}: {len(images)} images but {len(labels)} labels.")
+    return images, labels
+
+
+def load_fashion_mnist(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST as tensors: images uint8 (N, 28, 28), labels int64 (N,).
+
+    N is 60,000 for ``train=True`` and 10,000 for the test split.
+    """
+    images, labels = _load_arrays("train" if train else "test")
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+
+
+def balanced_subset(labels: torch.Tensor, n: int) -> torch.Tensor:
+    """Indices of the first ``n // 10`` items of each class, in their original order: (n,)."""
+    per_class = n // len(CLASS_NAMES)
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    for c in range(len(CLASS_NAMES)):
+        keep[torch.nonzero(labels == c).flatten()[:per_class]] = True
+    return torch.nonzero(keep).flatten()
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (N, H, W) -> float32 (N, 1, H, W) scaled to [0, 1]."""
+    return images.unsqueeze(1).float().div_(255)
+
+
+def fashion_mnist_tensors(train: bool = True, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float images (N, 1, 28, 28) in [0, 1] and int64 labels (N,), ready for a model.
+
+    ``n`` keeps a class-balanced subset. By default fast mode keeps FAST_TRAIN_SIZE /
+    FAST_TEST_SIZE items and full mode keeps everything.
+    """
+    images, labels = load_fashion_mnist(train)
+    if n is None and config.is_fast():
+        n = FAST_TRAIN_SIZE if train else FAST_TEST_SIZE
+    if n is not None and n < len(labels):
+        idx = balanced_subset(labels, n)
+        images, labels = images[idx], labels[idx]
+    return to_float(images), labels
+
+
+def list_photos() -> list[str]:
+    """Names of the photos in data/images, e.g. ['astronaut', 'cat', 'coffee']."""
+    return sorted(p.stem for p in PHOTO_DIR.glob("*.png"))
+
+
+def load_photo(name: str = "cat") -> np.ndarray:
+    """A real photo from data/images as a uint8 array (H, W, 3), values 0..255."""
+    from PIL import Image
+
+    path = PHOTO_DIR / f"{name}.png"
+    if name not in list_photos() and not path.exists():
+        raise DataError(f"No photo called {name!r} in {PHOTO_DIR}; available: {', '.join(list_photos())}.")
+    verify_file(path)
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))

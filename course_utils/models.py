@@ -1,0 +1,80 @@
+"""The networks trained in the course, as plain ``nn.Sequential`` stacks with named layers.
+
+All take Fashion-MNIST batches x: (N, 1, 28, 28) in [0, 1] and return logits (N, 10).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from torch import nn
+
+NUM_CLASSES = 10
+
+
+def softmax_regression(in_features: int = 28 * 28) -> nn.Sequential:
+    """A linear classifier on raw pixels: flatten, then one Linear layer (lesson 01)."""
+    return nn.Sequential(OrderedDict(flatten=nn.Flatten(), fc=nn.Linear(in_features, NUM_CLASSES)))
+
+
+def mlp(hidden: int = 128, in_features: int = 28 * 28) -> nn.Sequential:
+    """The lesson-02 network: 784 -> hidden (ReLU) -> 10."""
+    return nn.Sequential(OrderedDict(
+        flatten=nn.Flatten(),
+        fc1=nn.Linear(in_features, hidden),
+        relu=nn.ReLU(),
+        fc2=nn.Linear(hidden, NUM_CLASSES),
+    ))
+
+
+def lenet5_classic() -> nn.Sequential:
+    """LeNet-5 after LeCun et al. (1998): tanh, average pooling, 32x32 input.
+
+    The 28x28 images are zero-padded to 32x32 by the first convolution. Simplified like
+    most re-implementations: C3 connects to all six S2 maps (the paper used a sparse table),
+    pooling has no trainable coefficients and the output is a Linear layer, not RBF units.
+    """
+    return nn.Sequential(OrderedDict(
+        c1=nn.Conv2d(1, 6, 5, padding=2), tanh1=nn.Tanh(),    # 6 x 28 x 28
+        s2=nn.AvgPool2d(2),                                   # 6 x 14 x 14
+        c3=nn.Conv2d(6, 16, 5), tanh3=nn.Tanh(),              # 16 x 10 x 10
+        s4=nn.AvgPool2d(2),                                   # 16 x 5 x 5
+        c5=nn.Conv2d(16, 120, 5), tanh5=nn.Tanh(),            # 120 x 1 x 1
+        flatten=nn.Flatten(),
+        f6=nn.Linear(120, 84), tanh6=nn.Tanh(),
+        output=nn.Linear(84, NUM_CLASSES),
+    ))
+
+
+def lenet5_modern() -> nn.Sequential:
+    """LeNet-5's shape with today's choices: ReLU and max pooling."""
+    return nn.Sequential(OrderedDict(
+        c1=nn.Conv2d(1, 6, 5, padding=2), relu1=nn.ReLU(),
+        s2=nn.MaxPool2d(2),
+        c3=nn.Conv2d(6, 16, 5), relu3=nn.ReLU(),
+        s4=nn.MaxPool2d(2),
+        c5=nn.Conv2d(16, 120, 5), relu5=nn.ReLU(),
+        flatten=nn.Flatten(),
+        f6=nn.Linear(120, 84), relu6=nn.ReLU(),
+        output=nn.Linear(84, NUM_CLASSES),
+    ))
+
+
+def fashion_cnn(dropout: float = 0.0, batchnorm: bool = False) -> nn.Sequential:
+    """The source course's CNN: Conv 32 3x3 same -> MaxPool 2 -> Conv 64 3x3 same -> MaxPool 2
+    -> Dense 128 -> Dense 10, with optional batch norm after each conv and dropout before the head.
+    """
+    def block(c_in: int, c_out: int) -> list[tuple[str, nn.Module]]:
+        n = 1 if c_in == 1 else 2
+        layers = [(f"conv{n}", nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batchnorm))]
+        if batchnorm:
+            layers.append((f"bn{n}", nn.BatchNorm2d(c_out)))
+        return layers + [(f"relu{n}", nn.ReLU()), (f"pool{n}", nn.MaxPool2d(2))]
+
+    layers = block(1, 32) + block(32, 64) + [
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(64 * 7 * 7, 128)), ("relu3", nn.ReLU()),
+    ]
+    if dropout:
+        layers.append(("dropout", nn.Dropout(dropout)))
+    layers.append(("fc2", nn.Linear(128, NUM_CLASSES)))
+    return nn.Sequential(OrderedDict(layers))

@@ -1,0 +1,176 @@
+"""Training and evaluation on in-memory tensors, with a history for plots and a checkpoint cache.
+
+Batches are taken by indexing one big tensor (no DataLoader, no per-item transforms):
+on Fashion-MNIST this is about as fast as a bare PyTorch loop, which benchmarks/ checks.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from . import config
+
+
+@dataclass
+class History:
+    """Per-epoch numbers of one training run (train accuracy is the running mean over the epoch)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float):
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
+                               weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', not {name!r}")
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000,
+            device: torch.device | None = None) -> torch.Tensor:
+    """Logits for inputs x: (N, ...) -> (N, classes), computed in eval mode, returned on the CPU."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = [model(x[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
+             device: torch.device | None = None) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy (0..1) of ``model`` on x: (N, ...), y: (N,)."""
+    logits = predict(model, x, batch_size, device)
+    loss = F.cross_entropy(logits, y.cpu()).item()
+    acc = (logits.argmax(1) == y.cpu()).float().mean().item()
+    return loss, acc
+
+
+def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
+        x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None, *,
+        epochs: int = 5, batch_size: int = 64, lr: float = 1e-3, optimizer: str = "adam",
+        weight_decay: float = 0.0, schedule: str | None = None, label_smoothing: float = 0.0,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        device: torch.device | None = None, seed: int = 0, progress: bool = True) -> History:
+    """Train ``model`` with mini-batch cross-entropy and return its History.
+
+    x_train: (N, ...) float, y_train: (N,) int64 class indices. When x_test/y_test are given
+    they are evaluated after every epoch. ``schedule='onecycle'`` uses PyTorch's OneCycleLR
+    with ``lr`` as the peak. ``augment`` maps a batch on the device to an augmented batch.
+    The same seed gives the same history.
+    """
+    config.seed_everything(seed)
+    device = device or config.get_device()
+    model.to(device)
+    x_train, y_train = x_train.to(device), y_train.to(device)
+    opt = _make_optimizer(model, optimizer, lr, weight_decay)
+    steps = (len(x_train) + batch_size - 1) // batch_size
+    sched = None
+    if schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
+    elif schedule is not None:
+        raise ValueError(f"schedule must be None or 'onecycle', not {schedule!r}")
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    history = History()
+    bar = tqdm(total=epochs * steps, desc=type(model).__name__, unit="batch", disable=not progress)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x_train), generator=gen).to(device)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for i in range(steps):
+            idx = order[i * batch_size:(i + 1) * batch_size]
+            xb, yb = x_train[idx], y_train[idx]
+            if augment is not None:
+                xb = augment(xb)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            loss_sum += loss.detach() * len(yb)
+            correct += (logits.detach().argmax(1) == yb).sum()
+            bar.update()
+        history.train_loss.append(loss_sum.item() / len(x_train))
+        history.train_acc.append(correct.item() / len(x_train))
+        history.seconds.append(time.perf_counter() - start)
+        postfix = {"epoch": epoch + 1, "loss": f"{history.train_loss[-1]:.3f}",
+                   "train_acc": f"{history.train_acc[-1]:.3f}"}
+        if x_test is not None and y_test is not None:
+            test_loss, test_acc = evaluate(model, x_test, y_test, device=device)
+            history.test_loss.append(test_loss)
+            history.test_acc.append(test_acc)
+            postfix["test_acc"] = f"{test_acc:.3f}"
+        bar.set_postfix(postfix)
+    bar.close()
+    model.eval()
+    return history
+
+
+# ---------------------------------------------------------------- checkpoint cache
+
+class CheckpointError(RuntimeError):
+    """A cached checkpoint could not be read or does not fit the model."""
+
+
+def checkpoint_path(name: str):
+    """Where checkpoint ``name`` lives: .cache/checkpoints/NAME.pt (plus NAME.json for its history)."""
+    return config.cache_dir("checkpoints") / f"{name}.pt"
+
+
+def save_checkpoint(model: nn.Module, name: str, history: History | None = None) -> None:
+    """Save the model's state_dict (and its history, if given) under ``name``."""
+    path = checkpoint_path(name)
+    tmp = path.with_suffix(".tmp")
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    tmp.replace(path)
+    if history is not None:
+        path.with_suffix(".json").write_text(json.dumps(history.to_dict()))
+
+
+def load_checkpoint(model: nn.Module, name: str) -> History | None:
+    """Load checkpoint ``name`` into ``model``; return its History (empty if none was saved).
+
+    Returns None when there is no such checkpoint; raises CheckpointError when the file
+    is damaged or was saved from a different architecture.
+    """
+    path = checkpoint_path(name)
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except Exception as err:  # unreadable pickle, truncated file, wrong keys or shapes
+        raise CheckpointError(f"Checkpoint {path} could not be loaded ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0][:200]}). Delete it to retrain.") from err
+    meta = path.with_suffix(".json")
+    return History(**json.loads(meta.read_text())) if meta.exists() else History()

@@ -1,0 +1,72 @@
+"""Trained course networks on demand: each recipe says how a model is built and trained;
+``trained(name)`` returns it from the checkpoint cache or trains it (and caches it).
+
+The recipes are the single source of the hyper-parameters behind the accuracies the lessons
+state: the notebooks and benchmarks/ both train through them. Fast mode trains on a
+subset for fewer epochs and caches under a separate name, so a quick model never stands
+in for a full one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from torch import nn
+
+from . import config, data, models
+from .train import CheckpointError, History, fit, load_checkpoint, save_checkpoint
+
+
+@dataclass(frozen=True)
+class Recipe:
+    build: Callable[[], nn.Module]
+    epochs: int
+    fast_epochs: int = 1
+    fit_kwargs: dict = field(default_factory=dict)  # passed on to train.fit
+    augment: Callable | None = None
+
+
+RECIPES: dict[str, Recipe] = {
+    "softmax": Recipe(models.softmax_regression, epochs=5, fit_kwargs=dict(batch_size=128, lr=1e-3)),
+    "mlp": Recipe(models.mlp, epochs=10, fit_kwargs=dict(batch_size=128, lr=1e-3)),
+    "lenet": Recipe(models.lenet5_modern, epochs=10, fit_kwargs=dict(batch_size=128, lr=2e-3)),
+    "cnn": Recipe(models.fashion_cnn, epochs=10, fit_kwargs=dict(batch_size=128, lr=1e-3)),
+}
+
+
+def checkpoint_name(name: str) -> str:
+    return f"{name}-{'fast' if config.is_fast() else 'full'}"
+
+
+def train_recipe(name: str, progress: bool = True) -> tuple[nn.Module, History]:
+    """Build and train recipe ``name`` on Fashion-MNIST (a subset in fast mode); no caching."""
+    recipe = RECIPES[name]
+    x_train, y_train = data.fashion_mnist_tensors(train=True)
+    x_test, y_test = data.fashion_mnist_tensors(train=False)
+    config.seed_everything(0)
+    model = recipe.build()
+    history = fit(model, x_train, y_train, x_test, y_test,
+                  epochs=config.pick(recipe.epochs, recipe.fast_epochs),
+                  augment=recipe.augment, progress=progress, **recipe.fit_kwargs)
+    return model.cpu().eval(), history
+
+
+def trained(name: str, retrain: bool = False, progress: bool = True) -> tuple[nn.Module, History]:
+    """Recipe ``name`` with trained weights: from the cache when present, else trained now.
+
+    A damaged checkpoint is reported and replaced by a fresh training run.
+    """
+    if name not in RECIPES:
+        raise KeyError(f"No recipe called {name!r}; choose one of {sorted(RECIPES)}.")
+    model, key = RECIPES[name].build(), checkpoint_name(name)
+    if not retrain:
+        try:
+            history = load_checkpoint(model, key)
+        except CheckpointError as err:
+            print(f"{err} Retraining.")
+            history = None
+        if history is not None:
+            return model.eval(), history
+    model, history = train_recipe(name, progress=progress)
+    save_checkpoint(model, key, history)
+    return model, history

@@ -1,0 +1,99 @@
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import config, data
+
+
+def test_train_split_shapes_and_balance():
+    images, labels = data.load_fashion_mnist(train=True)
+    assert images.shape == (60_000, 28, 28) and images.dtype == torch.uint8
+    assert labels.shape == (60_000,) and labels.dtype == torch.int64
+    assert torch.bincount(labels).tolist() == [6000] * 10
+
+
+def test_test_split_shapes_and_balance():
+    images, labels = data.load_fashion_mnist(train=False)
+    assert images.shape == (10_000, 28, 28)
+    assert torch.bincount(labels).tolist() == [1000] * 10
+    assert images.max() == 255 and images.min() == 0
+
+
+def test_class_names():
+    assert len(data.CLASS_NAMES) == 10
+    assert data.CLASS_NAMES[0] == "T-shirt/top" and data.CLASS_NAMES[9] == "Ankle boot"
+
+
+def test_float_tensors_and_balanced_subset():
+    x, y = data.fashion_mnist_tensors(train=False, n=500)
+    assert x.shape == (500, 1, 28, 28) and x.dtype == torch.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert torch.bincount(y).tolist() == [50] * 10
+
+
+def test_fast_mode_uses_a_subset(monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    x, _ = data.fashion_mnist_tensors(train=True)
+    assert len(x) == data.FAST_TRAIN_SIZE
+    monkeypatch.setenv("COURSE_FAST", "0")
+    x, _ = data.fashion_mnist_tensors(train=False)
+    assert len(x) == 10_000
+
+
+def _copy_dataset(tmp_path, monkeypatch):
+    folder = tmp_path / "fashion-mnist"
+    shutil.copytree(data.FASHION_DIR, folder)
+    monkeypatch.setattr(data, "FASHION_DIR", folder)
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    data._load_arrays.cache_clear()
+    return folder
+
+
+def test_corrupt_file_names_file_checksum_and_fix(tmp_path, monkeypatch):
+    folder = _copy_dataset(tmp_path, monkeypatch)
+    target = folder / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(target.read_bytes())
+    raw[100] ^= 0xFF
+    target.write_bytes(bytes(raw))
+    with pytest.raises(data.DataError) as err:
+        data.load_fashion_mnist(train=False)
+    message = str(err.value)
+    assert "t10k-labels-idx1-ubyte.gz" in message and "damaged" in message
+    assert "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05" in message
+    assert "git checkout" in message
+    data._load_arrays.cache_clear()
+
+
+def test_truncated_and_missing_files(tmp_path, monkeypatch):
+    folder = _copy_dataset(tmp_path, monkeypatch)
+    images = folder / "t10k-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:1000])
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte.gz is damaged"):
+        data.load_fashion_mnist(train=False)
+    images.unlink()
+    with pytest.raises(data.DataError, match="missing"):
+        data.load_fashion_mnist(train=False)
+    data._load_arrays.cache_clear()
+
+
+def test_decoded_cache_is_reused(tmp_path, monkeypatch):
+    _copy_dataset(tmp_path, monkeypatch)
+    first = data.load_fashion_mnist(train=False)
+    cached = sorted((tmp_path / "cache" / "fashion-mnist").glob("*.npy"))
+    assert len(cached) == 2
+    data._load_arrays.cache_clear()
+    monkeypatch.setattr(data, "_decode_idx", lambda path: pytest.fail("decoded again"))
+    second = data.load_fashion_mnist(train=False)
+    assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
+    data._load_arrays.cache_clear()
+
+
+def test_photos():
+    names = data.list_photos()
+    assert {"cat", "coffee", "astronaut"} <= set(names)
+    cat = data.load_photo("cat")
+    assert cat.dtype == np.uint8 and cat.ndim == 3 and cat.shape[2] == 3
+    with pytest.raises(data.DataError, match="available: astronaut, cat, coffee"):
+        data.load_photo("dog")

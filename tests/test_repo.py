@@ -1,0 +1,95 @@
+"""Repository checks: notebooks stored clean and well-formed, dependencies in step, README true."""
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+
+
+def _load(path):
+    return json.loads(path.read_text())
+
+
+def _text(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS and NOTEBOOKS[0].name == "00_welcome.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_no_outputs(path):
+    for cell in _load(path)["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, \
+                f"{path.name} is stored with outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_structure(path):
+    cells = _load(path)["cells"]
+    first = _text(cells[0])
+    assert cells[0]["cell_type"] == "markdown" and first.startswith("# "), "title first"
+    assert re.search(r"objectives|you will", first, re.I), "learning objectives at the top"
+    markdown = [_text(c) for c in cells if c["cell_type"] == "markdown"]
+    assert any(re.search(r"^#+ .*summary", m, re.I | re.M) for m in markdown), "a Summary section"
+    assert re.search(r"next", markdown[-1], re.I), "the last cell says what comes next"
+    code = "\n".join(_text(c) for c in cells if c["cell_type"] == "code")
+    assert "from course_utils" in code or "import course_utils" in code
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_slide_metadata(path):
+    cells = _load(path)["cells"]
+    types = [c["metadata"].get("slideshow", {}).get("slide_type") for c in cells]
+    assert set(types) - {None} <= SLIDE_TYPES, f"invalid slide types {set(types) - SLIDE_TYPES - {None}}"
+    assert types[0] == "slide", "the title cell opens a slide"
+    slides = sum(t in ("slide", "subslide") for t in types)
+    assert 5 <= slides <= 80, f"{slides} slides"
+    assert "-" not in types, "continuation cells carry no slideshow metadata (some tools hide '-')"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("00")], ids=lambda p: p.name)
+def test_lesson_has_widget_and_checked_exercises(path):
+    cells = _load(path)["cells"]
+    code = "\n".join(_text(c) for c in cells if c["cell_type"] == "code")
+    assert "widgets" in code, "at least one interactive widget"
+    assert len(re.findall(r"\bcheck_\w+\(", code)) >= 2, "at least two checked exercises"
+    solutions = [c for c in cells if "solution" in c["metadata"].get("tags", [])]
+    assert solutions, "solutions are tagged 'solution'"
+    for cell in solutions:
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden"), "solution cells start collapsed"
+
+
+def _requirement_names(specs):
+    return {re.split(r"[<>=!~ ]", s, 1)[0].lower(): s[len(re.split(r"[<>=!~ ]", s, 1)[0]):].replace(" ", "")
+            for s in specs}
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = _requirement_names([d for d in env["dependencies"] if isinstance(d, str)])
+    conda = {("torch" if k == "pytorch" else k): v for k, v in conda.items() if k not in {"python", "pip"}}
+    assert conda == wanted
+
+
+def test_readme_commands_exist_in_makefile():
+    readme = (ROOT / "README.md").read_text()
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M))
+    used = set(re.findall(r"`make ([\w-]+)", readme))
+    assert {"lab", "test"} <= used
+    assert used <= targets, f"README mentions missing targets {used - targets}"
+    assert readme.index("make lab") < 1500 and readme.index("make test") < 1500, "the two commands come first"
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
