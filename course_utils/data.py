@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _load_arrays(split: str) -> tuple[np.ndarray, np.ndarray]:
             arr = np.load(cached)
         else:
             arr = _decode_idx(path)
-            tmp = cached.with_suffix(".tmp.npy")
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp.npy")
             np.save(tmp, arr)
             tmp.replace(cached)
         out.append(arr)

@@ -6,6 +6,7 @@ on Fashion-MNIST this is about as fast as a bare PyTorch loop, which benchmarks/
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -150,7 +151,7 @@ def checkpoint_path(name: str):
 def save_checkpoint(model: nn.Module, name: str, history: History | None = None) -> None:
     """Save the model's state_dict (and its history, if given) under ``name``."""
     path = checkpoint_path(name)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # parallel notebook runs may save at once
     torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
     tmp.replace(path)
     if history is not None:
