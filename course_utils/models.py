@@ -78,3 +78,28 @@ def fashion_cnn(dropout: float = 0.0, batchnorm: bool = False) -> nn.Sequential:
         layers.append(("dropout", nn.Dropout(dropout)))
     layers.append(("fc2", nn.Linear(128, NUM_CLASSES)))
     return nn.Sequential(OrderedDict(layers))
+
+
+def vgg_fashion(widths: tuple[int, ...] = (32, 64, 128), convs_per_block: int = 2,
+                hidden: int = 256, dropout: float = 0.3) -> nn.Sequential:
+    """A VGG-style network for 28x28 inputs: blocks of [3x3 conv -> batch norm -> ReLU] x
+    ``convs_per_block`` then 2x2 max pooling (28 -> 14 -> 7 -> 3), then FC -> ReLU -> dropout -> FC.
+
+    Layers are named ``conv{block}_{i}``, ``bn{block}_{i}``, ``relu{block}_{i}``, ``pool{block}``,
+    ``fc1``, ``fc2``, so hooks and tables can refer to them.
+    """
+    layers: list[tuple[str, nn.Module]] = []
+    c_in, size = 1, 28
+    for b, width in enumerate(widths, start=1):
+        for i in range(1, convs_per_block + 1):
+            layers += [(f"conv{b}_{i}", nn.Conv2d(c_in, width, 3, padding=1, bias=False)),
+                       (f"bn{b}_{i}", nn.BatchNorm2d(width)),
+                       (f"relu{b}_{i}", nn.ReLU())]
+            c_in = width
+        layers.append((f"pool{b}", nn.MaxPool2d(2)))
+        size //= 2
+    layers += [("flatten", nn.Flatten()),
+               ("fc1", nn.Linear(c_in * size * size, hidden)), ("relu_fc1", nn.ReLU()),
+               ("dropout", nn.Dropout(dropout)),
+               ("fc2", nn.Linear(hidden, NUM_CLASSES))]
+    return nn.Sequential(OrderedDict(layers))

@@ -9,11 +9,13 @@ in for a full one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from torch import nn
 
 from . import config, data, models
+from .transforms import random_augment
 from .train import CheckpointError, History, fit, load_checkpoint, save_checkpoint
 
 
@@ -31,6 +33,10 @@ RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(models.mlp, epochs=10, fit_kwargs=dict(batch_size=128, lr=1e-3)),
     "lenet": Recipe(models.lenet5_modern, epochs=10, fit_kwargs=dict(batch_size=128, lr=2e-3)),
     "cnn": Recipe(models.fashion_cnn, epochs=10, fit_kwargs=dict(batch_size=128, lr=1e-3)),
+    "vgg": Recipe(models.vgg_fashion, epochs=15,
+                  fit_kwargs=dict(batch_size=128, lr=3e-3, optimizer="adamw", weight_decay=5e-4,
+                                  schedule="onecycle"),
+                  augment=partial(random_augment, max_shift=2, max_degrees=0.0, flip=True)),
 }
 
 
