@@ -71,3 +71,29 @@ def plot_history(histories: History | Mapping[str, History], title: str = "Learn
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_confusion_matrix(cm, class_names: Sequence[str] = CLASS_NAMES, title: str = "Confusion matrix",
+                          normalize: bool = True):
+    """A confusion matrix (C, C) as a heat map: rows are true classes, columns predictions.
+
+    With ``normalize`` each row is shown as percentages of that class's items; the cells are
+    labelled with the numbers either way.
+    """
+    cm = cm.detach().cpu().numpy() if isinstance(cm, torch.Tensor) else np.asarray(cm)
+    shown = cm / np.maximum(cm.sum(1, keepdims=True), 1) * 100 if normalize else cm
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    im = ax.imshow(shown, cmap="Blues")
+    fig.colorbar(im, ax=ax, label="% of the true class" if normalize else "items")
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    threshold = shown.max() / 2
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            text = f"{shown[i, j]:.0f}" if normalize else f"{int(cm[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > threshold else "black")
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    fig.tight_layout()
+    return fig
