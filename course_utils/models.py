@@ -4,8 +4,10 @@ All take Fashion-MNIST batches x: (N, 1, 28, 28) in [0, 1] and return logits (N,
 """
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 
+import torch
 from torch import nn
 
 NUM_CLASSES = 10
@@ -103,3 +105,66 @@ def vgg_fashion(widths: tuple[int, ...] = (32, 64, 128), convs_per_block: int = 
                ("dropout", nn.Dropout(dropout)),
                ("fc2", nn.Linear(hidden, NUM_CLASSES))]
     return nn.Sequential(OrderedDict(layers))
+
+
+def fc_to_conv(model: nn.Sequential, input_shape: tuple[int, int, int]) -> nn.Sequential:
+    """The same network with its fully-connected head rewritten as convolutions (lesson 06).
+
+    ``model`` is a chain ``body -> Flatten -> Linear/ReLU/Dropout ...`` and ``input_shape`` the
+    (C, H, W) it was trained on. If the body turns that input into a C' x H' x W' map, the first
+    Linear(C'*H'*W', K) becomes Conv2d(C', K, kernel (H', W')) with the same numbers (Flatten
+    orders features channel, row, column, which is the order of a conv kernel), and every later
+    Linear(K, K2) becomes a 1x1 Conv2d(K, K2). On the training size the result gives logits
+    (N, classes, 1, 1) equal to the original's; on a larger input it slides the classifier over
+    every window at once and returns a map of class scores (N, classes, H_out, W_out).
+
+    The body is copied with its layer names; the converted layers keep the names of the Linear
+    layers they replace. An adaptive pooling layer in the body (torchvision's VGG has one) would
+    squeeze every input back to the training map: leave it out before converting.
+    """
+    names = list(model._modules)
+    cut = next((i for i, n in enumerate(names) if isinstance(model[i], (nn.Flatten, nn.Linear))), None)
+    if cut is None:
+        raise ValueError("fc_to_conv needs a model with a Flatten or Linear layer at the top level; "
+                         f"its layers are {names}")
+    body = copy.deepcopy(model[:cut])
+    with torch.no_grad():
+        was_training = body.training
+        body.eval()
+        param = next(body.parameters(), None)
+        probe = torch.zeros((1, *input_shape), device=param.device if param is not None else None)
+        feature_shape = tuple(body(probe).shape[1:])
+        body.train(was_training)
+    if len(feature_shape) != 3:
+        raise ValueError(f"the layers before the head give a map of shape {feature_shape}; "
+                         "expected (C, H, W) from convolutions")
+    c, h, w = feature_shape
+    layers: list[tuple[str, nn.Module]] = list(body.named_children())
+    first = True
+    for name in names[cut:]:
+        layer = model._modules[name]
+        if isinstance(layer, nn.Flatten):
+            continue
+        if isinstance(layer, nn.Linear):
+            if first and layer.in_features != c * h * w:
+                raise ValueError(f"layer {name} expects {layer.in_features} inputs but the map before "
+                                 f"the head has {c}x{h}x{w} = {c * h * w} values: is input_shape "
+                                 f"{tuple(input_shape)} the size the model was built for?")
+            kernel = (h, w) if first else (1, 1)
+            in_ch = c if first else layer.in_features
+            conv = nn.Conv2d(in_ch, layer.out_features, kernel, bias=layer.bias is not None)
+            conv = conv.to(device=layer.weight.device, dtype=layer.weight.dtype)
+            with torch.no_grad():
+                conv.weight.copy_(layer.weight.reshape(layer.out_features, in_ch, *kernel))
+                if layer.bias is not None:
+                    conv.bias.copy_(layer.bias)
+            layers.append((name, conv))
+            first = False
+        elif any(True for _ in layer.parameters()):
+            raise ValueError(f"fc_to_conv converts Linear, ReLU-like and Dropout layers in the head, "
+                             f"not {type(layer).__name__} ({name})")
+        else:
+            layers.append((name, copy.deepcopy(layer)))
+    if first:
+        raise ValueError("the model has no Linear layer after its Flatten: nothing to convert")
+    return nn.Sequential(OrderedDict(layers)).train(model.training)

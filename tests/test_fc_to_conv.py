@@ -17,8 +17,7 @@ def _randomise_batchnorm(model):
     return model
 
 
-@pytest.mark.parametrize("build", [models.vgg_fashion, lambda: models.vgg_fashion(pool_last=True),
-                                   models.fashion_cnn, models.lenet5_modern,
+@pytest.mark.parametrize("build", [models.vgg_fashion, models.fashion_cnn, models.lenet5_modern,
                                    lambda: models.vgg_fashion(widths=(8, 16), hidden=32)])
 def test_same_scores_on_training_size(build):
     torch.manual_seed(0)
@@ -52,9 +51,12 @@ def test_sliding_equals_the_classifier_on_each_window():
 
 
 def test_vgg_fashion_map_size_on_a_canvas():
-    conv = models.fc_to_conv(models.vgg_fashion().eval(), (1, 28, 28))
+    model = models.vgg_fashion().eval()
+    conv = models.fc_to_conv(model, (1, 28, 28))
+    assert (conv.fc1.kernel_size, conv.fc2.kernel_size) == ((3, 3), (1, 1))  # the 128x3x3 map
     with torch.no_grad():
-        assert conv(torch.zeros(1, 1, 112, 84)).shape == (1, 10, 112 // 4 - 6, 84 // 4 - 6)
+        # three 2x2 poolings (stride 8), then the 3x3 head: floor(H / 8) - 2 positions
+        assert conv(torch.zeros(1, 1, 112, 84)).shape == (1, 10, 112 // 8 - 2, 84 // 8 - 2)
 
 
 def test_vgg16_384_gives_6x6_scores():
@@ -82,8 +84,8 @@ def test_original_model_is_untouched():
 def test_clear_errors():
     with pytest.raises(ValueError, match="Flatten or Linear"):
         models.fc_to_conv(nn.Sequential(nn.Conv2d(1, 2, 3)), (1, 28, 28))
-    with pytest.raises(ValueError, match="expects 6272 inputs.*128x6x6"):
-        models.fc_to_conv(models.vgg_fashion(), (1, 24, 24))
+    with pytest.raises(ValueError, match="expects 1152 inputs.*128x2x2 = 512"):
+        models.fc_to_conv(models.vgg_fashion(), (1, 20, 20))
     head_with_bn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 26 * 26, 8), nn.BatchNorm1d(8),
                                  nn.Linear(8, 10))
     with pytest.raises(ValueError, match="BatchNorm1d"):

@@ -108,9 +108,10 @@ def test_receptive_field_bad_input():
 
 def test_receptive_field_stops_at_the_head():
     model = models.vgg_fashion()
-    # two blocks of two 3x3 convs with 2x2 pooling, then two 3x3 convs at step 4
-    assert receptive_field(model) == receptive_field([(3, 1)] * 2 + [(2, 2)] + [(3, 1)] * 2 + [(2, 2)]
-                                                     + [(3, 1)] * 2) == 32
+    # three blocks of two 3x3 convs, each followed by 2x2 pooling; the FC head is not counted
+    block = [(3, 1), (3, 1), (2, 2)]
+    assert receptive_field(model) == receptive_field(block * 3) == 36
+    assert receptive_fields(model)[-1].jump == 8
 
 
 # ---------------------------------------------------------------- memory
