@@ -97,3 +97,33 @@ def plot_confusion_matrix(cm, class_names: Sequence[str] = CLASS_NAMES, title: s
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
     fig.tight_layout()
     return fig
+
+
+def show_grids(arrays: Mapping[str, np.ndarray], boxes: Mapping[str, tuple[int, int, int, int]] | None = None,
+               title: str | None = None, size: float = 2.4, cmap: str = "viridis", max_cells: int = 12):
+    """Small 2-D arrays side by side as heat maps with each value written in its cell.
+
+    arrays: {panel title: (H, W) array}; boxes: {panel title: (row, col, height, width)}
+    outlines a window (a receptive field, a pooling window). Arrays larger than ``max_cells``
+    on a side are drawn without the numbers.
+    """
+    fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays), size + 0.3), squeeze=False)
+    for ax, (name, arr) in zip(axes[0], arrays.items()):
+        arr = np.asarray(arr, dtype=float)
+        ax.imshow(arr, cmap=cmap)
+        if max(arr.shape) <= max_cells:
+            mid = (arr.max() + arr.min()) / 2
+            for (i, j), v in np.ndenumerate(arr):
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8,
+                        color="black" if v > mid else "white")
+        if boxes and name in boxes:
+            r, c, h, w = boxes[name]
+            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="red", linewidth=2.5))
+        ax.set_title(f"{name}\n{arr.shape[0]}x{arr.shape[1]}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set(xlabel="column", ylabel="row")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
