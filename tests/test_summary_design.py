@@ -212,3 +212,27 @@ def test_design_report_invalid_designs():
 def test_summary_has_no_display_dependencies():
     source = open(summary.__file__).read()
     assert "matplotlib" not in source and "ipywidgets" not in source
+
+
+# ---------------------------------------------------------------- the design widget's page
+
+def test_design_html_shows_the_numbers():
+    from course_utils.widgets.vgg import INPUT_SIZES, design_explorer, design_html
+
+    page = design_html(blocks=3, convs_per_block=2, width=32, pool=True, fc_layers=1, batch_size=64,
+                       optimizer="sgd_momentum")
+    report = design_report(3, 2, 32, True, 1, batch_size=64, optimizer="sgd_momentum")
+    assert f"{report.params:,}" in page
+    assert f"{report.receptive_field} x {report.receptive_field} pixels" in page
+    assert format_bytes(report.memory.total_bytes) in page and "parameters x3" in page
+    assert "odd size 7" in page and "<table>" in page
+    for shape in INPUT_SIZES.values():
+        assert "<table>" in design_html(4, 2, 16, True, 1, shape)
+    assert design_explorer().children  # builds without a browser
+
+
+def test_design_html_explains_invalid_designs():
+    from course_utils.widgets.vgg import design_html
+
+    page = design_html(blocks=6, convs_per_block=1, width=8, pool=True, fc_layers=1)
+    assert "cannot be built" in page and "1x1 map" in page and "<table>" not in page
