@@ -1,0 +1,177 @@
+"""Checkers for lesson 07 (what a CNN learns): a forward hook, a receptive field, an occlusion drop."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import models, viz
+from . import Feedback, attempt, checker, right, wrong
+
+
+def _hook_model() -> nn.Sequential:
+    torch.manual_seed(7)
+    return nn.Sequential(OrderedDict(
+        conv=nn.Conv2d(1, 3, 3, padding=1), relu=nn.ReLU(), pool=nn.MaxPool2d(2),
+        flatten=nn.Flatten(), fc=nn.Linear(3 * 4 * 4, 5),
+    )).eval()
+
+
+def _remove_all_hooks(model: nn.Module) -> None:
+    for m in model.modules():
+        m._forward_hooks.clear()
+        m._forward_pre_hooks.clear()
+
+
+@checker
+def check_record_output(record_output) -> Feedback:
+    """``record_output(model, layer_name, x)`` returns the named layer's output for x, detached,
+    using a forward hook that it removes again."""
+    model = _hook_model()
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        outputs, inputs, h = {}, {}, x
+        for name, layer in model.named_children():
+            inputs[name], h = h, layer(h)
+            outputs[name] = h
+    for layer in ("conv", "pool", "fc"):
+        got = attempt(record_output, model, layer, x)
+        if viz.hook_count(model):
+            _remove_all_hooks(model)
+            return wrong("the hook is still registered after your function returned: keep the handle from "
+                         "`register_forward_hook` and call `handle.remove()` (in a `finally:` block).")
+        if isinstance(got, (tuple, list)):
+            return wrong("you returned a tuple: the hook's `inputs` argument is a tuple of the layer's inputs; "
+                         "the hook signature is hook(module, inputs, output) and you want `output`.")
+        if not isinstance(got, torch.Tensor):
+            return wrong(f"return the recorded tensor, not a {type(got).__name__}.")
+        if tuple(got.shape) == tuple(inputs[layer].shape) and torch.allclose(got.detach(), inputs[layer]) \
+                and tuple(got.shape) != tuple(outputs[layer].shape):
+            return wrong(f"you recorded the layer's input {tuple(got.shape)} instead of its output "
+                         f"{tuple(outputs[layer].shape)}: the hook's arguments are (module, inputs, output).")
+        for other, value in outputs.items():
+            if other != layer and got.shape == value.shape and torch.allclose(got.detach(), value):
+                return wrong(f"asked for layer {layer!r}, you returned the output of {other!r}: "
+                             "look the layer up by name, e.g. dict(model.named_modules())[layer_name].")
+        if tuple(got.shape) != tuple(outputs[layer].shape):
+            return wrong(f"for layer {layer!r} you returned shape {tuple(got.shape)}, expected "
+                         f"{tuple(outputs[layer].shape)} (the whole batch, no reshaping).")
+        if not torch.allclose(got.detach(), outputs[layer], atol=1e-5):
+            return wrong(f"the shape of layer {layer!r}'s output is right but the values are not: "
+                         "record `output` itself during the forward pass of x.")
+        if got.requires_grad or got.grad_fn is not None:
+            return wrong("the recorded tensor is still attached to the autograd graph (it has a grad_fn): "
+                         "store `output.detach()` or run the forward pass under torch.no_grad(), "
+                         "otherwise every stored activation keeps the whole graph in memory.")
+    return right("a forward hook, the output detached, and the hook removed afterwards.")
+
+
+@checker
+def check_receptive_field(answer) -> Feedback:
+    """The receptive field (pixels on a side) of one unit of ``conv2_2`` in ``models.vgg_fashion()``."""
+    got = attempt(answer)
+    if isinstance(got, (tuple, list)) and len(got) == 2 and got[0] == got[1]:
+        got = got[0]
+    try:
+        got = int(got)
+    except (TypeError, ValueError):
+        return wrong(f"answer with one whole number of pixels, not {got!r}.")
+    expected = viz.receptive_field(models.vgg_fashion(), "conv2_2").size
+    if got == expected:
+        return right(f"{expected} x {expected} pixels: 3 -> 5 after block 1's convs, 6 after pool1 (now each "
+                     "step is 2 pixels), then +4 and +4 for the two convs of block 2.")
+    # the layers before conv2_2: conv 3x3, conv 3x3, pool 2x2/2, conv 3x3, conv 3x3
+    if got == 10:
+        return wrong("you let the pooling layer add a pixel but did not double the step: after pool1 "
+                     "neighbouring units are 2 input pixels apart, so each later 3x3 conv adds 2 x 2 pixels.")
+    if got == 9:
+        return wrong("you ignored pool1: besides adding one pixel, it doubles the distance between units, "
+                     "so each 3x3 conv of block 2 adds 4 pixels, not 2.")
+    if got == 13:
+        return wrong("nearly: pool1 (2x2) also widens the field by (2 - 1) x 1 = 1 pixel before doubling the step.")
+    if got == 12:
+        return wrong("receptive fields do not add kernel sizes: each layer adds (kernel - 1) x step, "
+                     "where step is the product of the strides before it.")
+    if got in (5, 6):
+        return wrong("that is the field after block 1; continue through conv2_1 and conv2_2.")
+    return wrong(f"{got} is not it. Start at 1 and for every layer add (kernel - 1) x step, then multiply "
+                 "step by the layer's stride.")
+
+
+def _occlusion_model() -> nn.Sequential:
+    torch.manual_seed(11)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 10 * 10, 3)).eval()
+
+
+def _drop(model, image, target, top, left, patch, fill, base_score="logit", occ_score="logit", n_rows=None):
+    hidden = image.clone()
+    hidden[:, top:top + (n_rows or patch), left:left + patch] = fill
+    with torch.no_grad():
+        logits = model(torch.stack([image, hidden]))
+    probs = logits.softmax(1)
+    pick = {"logit": logits[:, target], "prob": probs[:, target]}
+    return float(pick[base_score][0] - pick[occ_score][1])
+
+
+@checker
+def check_occlusion_drop(occlusion_drop) -> Feedback:
+    """``occlusion_drop(model, image, target, top, left, patch, fill)``: the target class's score
+    (logit) on image (C, H, W) minus its score when the square image[:, top:top+patch,
+    left:left+patch] is set to ``fill``; positive when hiding the square hurts the class."""
+    model = _occlusion_model()
+    image = torch.rand(1, 10, 10, generator=torch.Generator().manual_seed(5))
+    cases = [(0, 2, 5, 3, 0.5), (2, 6, 1, 4, 0.25), (1, 0, 3, 5, 1.0), (2, 1, 1, 6, 0.0)]
+    for target, top, left, patch, fill in cases:
+        original = image.clone()
+        got = attempt(occlusion_drop, model, image, target, top, left, patch, fill)
+        if not torch.equal(image, original):
+            return wrong("your function changed the image it was given: paint the patch into a copy "
+                         "(`hidden = image.clone()`), so the caller's image stays intact.")
+        arr = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=np.float64)
+        if arr.size != 1:
+            return wrong(f"return one number (the drop), not something of shape {arr.shape}.")
+        got = float(arr.reshape(-1)[0])
+        args = (model, image, target, top, left, patch, fill)
+        expected = _drop(*args)
+
+        def near(value: float) -> bool:
+            return abs(got - value) <= 1e-4 + 1e-4 * abs(value)
+
+        if near(expected):
+            continue
+        where = f"(target {target}, top {top}, left {left}, patch {patch}, fill {fill})"
+        if near(-expected):
+            return wrong(f"the sign is flipped {where}: the drop is score(original) - score(occluded), "
+                         "positive when hiding the patch lowers the class score.")
+        if near(_drop(*args, base_score="prob", occ_score="prob")):
+            return wrong("you compared softmax probabilities; this exercise uses the raw class score (logit) "
+                         "for both images, `model(x)[0, target]`.")
+        if near(_drop(*args, base_score="logit", occ_score="prob")) or \
+                near(_drop(*args, base_score="prob", occ_score="logit")):
+            return wrong("you mixed a logit and a probability: compute the same kind of score (the logit) "
+                         "for the original and for the occluded image.")
+        with torch.no_grad():
+            occluded_only = float(model(_painted(image, top, left, patch, fill)[None])[0, target])
+        if near(occluded_only):
+            return wrong("you returned the occluded image's score; the answer is the drop, "
+                         "score(original) - score(occluded).")
+        if near(_drop(model, image, target, left, top, patch, fill)):
+            return wrong(f"top and left are swapped {where}: rows come first, "
+                         "image[:, top:top + patch, left:left + patch].")
+        for size in (patch - 1, patch + 1):
+            if size > 0 and (near(_drop(model, image, target, top, left, size, fill))
+                             or near(_drop(model, image, target, top, left, patch, fill, n_rows=size))):
+                return wrong(f"the patch has the wrong size {where}: it covers rows top ... top + patch - 1, "
+                             "i.e. the slice top:top + patch (the end is excluded).")
+        if fill != 0 and near(_drop(model, image, target, top, left, patch, 0.0)):
+            return wrong(f"you filled the patch with 0 instead of fill={fill}.")
+        return wrong(f"occlusion_drop{where} returned {got:.4f}, expected {expected:.4f}.")
+    return right("that is one pixel of an occlusion map; viz.occlusion computes all positions in batches.")
+
+
+def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float) -> torch.Tensor:
+    hidden = image.clone()
+    hidden[:, top:top + patch, left:left + patch] = fill
+    return hidden

@@ -1,0 +1,162 @@
+"""Checkers of lesson 07: right answers accepted, each typical mistake named, stubs 'not done yet'."""
+import pytest
+import torch
+
+from course_utils.checks.viz import check_occlusion_drop, check_receptive_field, check_record_output
+
+
+def layer_named(model, name):
+    return dict(model.named_modules())[name]
+
+
+# ---------------------------------------------------------------- record_output
+
+def record_right(model, layer_name, x):
+    store = {}
+    handle = layer_named(model, layer_name).register_forward_hook(lambda m, i, o: store.update(out=o.detach()))
+    try:
+        model(x)
+    finally:
+        handle.remove()
+    return store["out"]
+
+
+def record_no_grad(model, layer_name, x):
+    store = {}
+    handle = layer_named(model, layer_name).register_forward_hook(lambda m, i, o: store.update(out=o))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    return store["out"]
+
+
+def record_forgot_remove(model, layer_name, x):
+    store = {}
+    layer_named(model, layer_name).register_forward_hook(lambda m, i, o: store.update(out=o.detach()))
+    model(x)
+    return store["out"]
+
+
+def record_input(model, layer_name, x):
+    store = {}
+    handle = layer_named(model, layer_name).register_forward_hook(lambda m, i, o: store.update(out=i[0].detach()))
+    model(x)
+    handle.remove()
+    return store["out"]
+
+
+def record_input_tuple(model, layer_name, x):
+    store = {}
+    handle = layer_named(model, layer_name).register_forward_hook(lambda m, i, o: store.update(out=i))
+    model(x)
+    handle.remove()
+    return store["out"]
+
+
+def record_attached(model, layer_name, x):
+    store = {}
+    handle = layer_named(model, layer_name).register_forward_hook(lambda m, i, o: store.update(out=o))
+    model(x)
+    handle.remove()
+    return store["out"]
+
+
+def record_wrong_layer(model, layer_name, x):
+    return record_right(model, "relu" if layer_name == "conv" else layer_name, x)
+
+
+def record_flattened(model, layer_name, x):
+    return record_right(model, layer_name, x).flatten(1)
+
+
+def record_raises(model, layer_name, x):
+    return model.layers[layer_name]
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("answer", [record_right, record_no_grad])
+def test_record_output_accepts_right_answers(answer):
+    assert check_record_output(answer).ok is True
+
+
+@pytest.mark.parametrize("answer,phrase", [
+    (record_forgot_remove, "handle.remove()"),
+    (record_input, "input"),
+    (record_input_tuple, "tuple"),
+    (record_attached, "detach"),
+    (record_wrong_layer, "output of 'relu'"),
+    (record_flattened, "shape"),
+    (record_raises, "raised AttributeError"),
+])
+def test_record_output_diagnoses(answer, phrase):
+    feedback = check_record_output(answer)
+    assert feedback.ok is False and phrase in feedback.message
+
+
+def test_record_output_stub():
+    assert check_record_output(stub).ok is None
+    assert check_record_output(None).ok is None
+
+
+# ---------------------------------------------------------------- receptive field
+
+def test_receptive_field_checker():
+    assert check_receptive_field(14).ok is True
+    assert check_receptive_field((14, 14)).ok is True
+    assert check_receptive_field(None).ok is None
+    for answer, phrase in [(10, "double the step"), (9, "ignored pool1"), (13, "nearly"),
+                           (12, "do not add kernel sizes"), (5, "after block 1"), (20, "not it"),
+                           ("big", "whole number")]:
+        feedback = check_receptive_field(answer)
+        assert feedback.ok is False and phrase in feedback.message, (answer, feedback)
+
+
+# ---------------------------------------------------------------- occlusion drop
+
+def make_drop(sign=1, base="logit", occ="logit", swap=False, extra=0, fill_zero=False, in_place=False,
+              only_occluded=False, as_tensor=False):
+    def occlusion_drop(model, image, target, top, left, patch, fill):
+        if swap:
+            top, left = left, top
+        hidden = image if in_place else image.clone()
+        hidden[:, top:top + patch + extra, left:left + patch + extra] = 0.0 if fill_zero else fill
+        with torch.no_grad():
+            a = model(image[None]) if not in_place else model(hidden[None])
+            b = model(hidden[None])
+        pick = lambda logits, kind: logits[0, target] if kind == "logit" else logits.softmax(1)[0, target]  # noqa
+        if only_occluded:
+            return float(pick(b, occ))
+        value = sign * (pick(a, base) - pick(b, occ))
+        return value if as_tensor else float(value)
+    return occlusion_drop
+
+
+def test_occlusion_drop_accepts_right_answers():
+    assert check_occlusion_drop(make_drop()).ok is True
+    assert check_occlusion_drop(make_drop(as_tensor=True)).ok is True
+
+
+@pytest.mark.parametrize("answer,phrase", [
+    (make_drop(sign=-1), "sign is flipped"),
+    (make_drop(base="prob", occ="prob"), "probabilities"),
+    (make_drop(base="logit", occ="prob"), "mixed a logit and a probability"),
+    (make_drop(base="prob", occ="logit"), "mixed a logit and a probability"),
+    (make_drop(swap=True), "top and left are swapped"),
+    (make_drop(extra=1), "wrong size"),
+    (make_drop(extra=-1), "wrong size"),
+    (make_drop(fill_zero=True), "instead of fill"),
+    (make_drop(in_place=True), "changed the image"),
+    (make_drop(only_occluded=True), "occluded image's score"),
+    (lambda *a: [1.0, 2.0], "one number"),
+    (lambda *a: 123.0, "expected"),
+])
+def test_occlusion_drop_diagnoses(answer, phrase):
+    feedback = check_occlusion_drop(answer)
+    assert feedback.ok is False and phrase in feedback.message, feedback
+
+
+def test_occlusion_drop_stub():
+    assert check_occlusion_drop(stub).ok is None
