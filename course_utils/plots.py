@@ -127,3 +127,122 @@ def show_grids(arrays: Mapping[str, np.ndarray], boxes: Mapping[str, tuple[int, 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- lesson 07: looking inside a network
+
+def show_kernels(weights, ncols: int = 8, title: str | None = None, size: float = 0.9, channel: int = 0):
+    """Convolution kernels as small images, one per output channel.
+
+    weights: (K, C, kh, kw), e.g. ``model.conv1_1.weight``. With C == 3 each kernel is shown in
+    colour (its values scaled to 0..1 per kernel); otherwise channel ``channel`` is shown on a
+    blue-white-red scale centred on zero (red: the filter likes bright pixels there, blue: dark).
+    """
+    w = weights.detach().cpu().float() if isinstance(weights, torch.Tensor) else torch.as_tensor(weights).float()
+    k = len(w)
+    nrows = max(1, (k + ncols - 1) // ncols)
+    ncols = min(ncols, k)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.5), squeeze=False)
+    limit = float(w[:, channel].abs().max()) or 1.0
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= k:
+            continue
+        if w.shape[1] == 3:
+            kernel = w[i]
+            kernel = (kernel - kernel.min()) / (kernel.max() - kernel.min() + 1e-12)
+            ax.imshow(kernel.permute(1, 2, 0).numpy(), interpolation="nearest")
+        else:
+            ax.imshow(w[i, channel].numpy(), cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_title(str(i), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(maps, channels: Sequence[int] | None = None, ncols: int = 8, title: str | None = None,
+                      size: float = 1.1, cmap: str = "viridis"):
+    """The feature maps of one image, one panel per channel, each on its own colour scale.
+
+    maps: (C, H, W), e.g. the captured output of a conv layer for one image; ``channels``
+    picks which ones to draw (default: all). Panel titles give the channel and its maximum.
+    """
+    m = maps.detach().cpu().float() if isinstance(maps, torch.Tensor) else torch.as_tensor(maps).float()
+    channels = list(range(len(m))) if channels is None else list(channels)
+    nrows = max(1, (len(channels) + ncols - 1) // ncols)
+    ncols = min(ncols, len(channels))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(channels):
+            continue
+        ax.imshow(m[channels[i]].numpy(), cmap=cmap, interpolation="nearest")
+        ax.set_title(f"ch {channels[i]}\nmax {float(m[channels[i]].max()):.2g}", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_image_maps(images, maps: Mapping[str, object], row_titles: Sequence[str] | None = None,
+                    title: str | None = None, size: float = 1.9, cmap: str = "inferno"):
+    """Rows of [image, map 1, map 2, ...]: occlusion, saliency and similar maps beside their image.
+
+    images: (N, C, H, W) or (N, H, W); maps: {column title: (N, h, w)}. A map with negative
+    values is drawn on a blue-white-red scale centred on zero, otherwise with ``cmap``; each
+    panel has its own scale (the colour bar is left out: the maps compare places, not numbers).
+    """
+    n = len(images)
+    fig, axes = plt.subplots(n, 1 + len(maps), figsize=(size * (1 + len(maps)), size * n + 0.4), squeeze=False)
+    for i in range(n):
+        img = _as_numpy_image(images[i])
+        axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
+        axes[i, 0].set_title(row_titles[i] if row_titles is not None else "image", fontsize=8)
+        for j, (name, stack) in enumerate(maps.items(), start=1):
+            arr = stack[i].detach().cpu().float().numpy() if isinstance(stack[i], torch.Tensor) else np.asarray(stack[i])
+            if arr.min() < 0:
+                limit = float(np.abs(arr).max()) or 1.0
+                axes[i, j].imshow(arr, cmap="bwr", vmin=-limit, vmax=limit)
+            else:
+                axes[i, j].imshow(arr, cmap=cmap)
+            axes[i, j].set_title(name, fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_embedding(coords: Mapping[str, object], labels, class_names: Sequence[str] = CLASS_NAMES,
+                   title: str | None = None, size: float = 5.0, point_size: float = 6.0):
+    """2-D embeddings side by side, one panel per method ({"PCA": (N, 2), "t-SNE": (N, 2)}),
+    points coloured by class, with one legend."""
+    labels = np.asarray(labels)
+    fig, axes = plt.subplots(1, len(coords), figsize=(size * len(coords) + 1.8, size), squeeze=False)
+    for ax, (name, xy) in zip(axes[0], coords.items()):
+        xy = xy.detach().cpu().numpy() if isinstance(xy, torch.Tensor) else np.asarray(xy)
+        for c, cname in enumerate(class_names):
+            sel = labels == c
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=point_size, color=plt.cm.tab10(c), label=cname, alpha=0.75)
+        ax.set(title=name, xlabel=f"{name} 1", ylabel=f"{name} 2")
+    axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, markerscale=2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_score_curves(scores, names: Sequence[str], title: str = "Score during gradient ascent",
+                      ylabel: str = "target score (logit)"):
+    """One line per optimised image: scores (steps + 1, N) as returned by viz.maximize_activation."""
+    s = scores.detach().cpu().numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    for i, name in enumerate(names):
+        ax.plot(np.arange(len(s)), s[:, i], color=plt.cm.tab10(i % 10), label=name)
+    ax.set(xlabel="gradient-ascent step", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

@@ -557,3 +557,49 @@ def centroid_distances(features: torch.Tensor, labels: torch.Tensor, classes: in
     """Euclidean distances between class means of features (N, D): (classes, classes)."""
     centroids = torch.stack([features[labels == c].mean(0) for c in range(classes)])
     return torch.cdist(centroids[None], centroids[None])[0]
+
+
+# ---------------------------------------------------------------- what the lesson's explorer shows
+
+
+@dataclass
+class FeatureMapView:
+    """What the feature-map explorer draws for one (image, layer, channel) choice.
+
+    maps: (C, h, w) all channels of the layer for the image; peak: (y, x) of the channel's
+    strongest unit; box: that unit's receptive field in the input, (top, left, bottom, right)
+    clipped to the image (None for a layer without one); probs: (classes,) the prediction.
+    """
+
+    layer: str
+    channel: int
+    maps: torch.Tensor
+    peak: tuple[int, int]
+    box: tuple[int, int, int, int] | None
+    probs: torch.Tensor
+
+    @property
+    def fmap(self) -> torch.Tensor:
+        """The chosen channel's map (h, w)."""
+        return self.maps[self.channel]
+
+
+@torch.no_grad()
+def feature_map_view(model: nn.Module, image: torch.Tensor, layer: str, channel: int) -> FeatureMapView:
+    """Feature maps of ``layer`` for one image (C, H, W), the chosen channel's peak and its
+    receptive field. Raises ValueError for a layer without spatial maps or a channel out of range."""
+    if image.dim() != 3:
+        raise ValueError(f"image must be (C, H, W), got {tuple(image.shape)}")
+    with _eval_mode(model), capture(model, layer) as acts:
+        logits = model(image[None].to(_device_of(model)))
+    maps = acts[layer][0].float().cpu()
+    if maps.dim() != 3:
+        raise ValueError(f"Layer {layer!r} outputs {tuple(maps.shape)} per image, not feature maps (C, H, W).")
+    if not 0 <= channel < len(maps):
+        raise ValueError(f"Layer {layer!r} has {len(maps)} channels (0..{len(maps) - 1}); got channel {channel}.")
+    w = maps.shape[2]
+    flat = int(maps[channel].flatten().argmax())
+    peak = (flat // w, flat % w)
+    rf = receptive_field(model, layer)
+    box = receptive_field_box(rf, *peak, image.shape[1], image.shape[2])
+    return FeatureMapView(layer, channel, maps, peak, box, logits[0].softmax(0).cpu())

@@ -464,3 +464,35 @@ def test_preprocess_and_top_classes():
     top = imagenet.top_classes(logits, k=3)
     assert [name for name, _ in top][0] == "tabby" and len(top) == 3
     assert abs(top[0][1] - math.exp(5) / (math.exp(5) + 999)) < 1e-6 and top[1][1] == top[2][1]
+
+
+# ---------------------------------------------------------------- the explorers' logic and the widgets
+
+def test_feature_map_view():
+    model, x = small_vgg(), images(2)
+    view = viz.feature_map_view(model, x[1], "conv2_2", 3)
+    acts = viz.activations(model, x[1:], "conv2_2")["conv2_2"][0]
+    torch.testing.assert_close(view.maps, acts)
+    assert view.fmap[view.peak] == acts[3].max()
+    assert view.box == viz.receptive_field_box(viz.receptive_field(model, "conv2_2"), *view.peak, 28, 28)
+    assert abs(float(view.probs.sum()) - 1) < 1e-5
+    with pytest.raises(ValueError, match="6 channels"):
+        viz.feature_map_view(model, x[0], "conv2_2", 6)
+    with pytest.raises(ValueError, match="not feature maps"):
+        viz.feature_map_view(model, x[0], "fc1", 0)
+
+
+def test_widgets_build_and_react_without_a_browser(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    from course_utils.widgets import viz as widgets
+
+    monkeypatch.setattr("matplotlib.pyplot.show", lambda *a, **k: None)
+    model, x, y = small_vgg(), images(3), torch.tensor([0, 4, 9])
+    explorer = widgets.feature_map_explorer(model, x, y, ["conv1_1", "conv3_2"])
+    item, layer, channel = explorer.children[0].children
+    layer.value = "conv3_2"
+    assert channel.max == 7 and "conv3_2 has 8 maps of 7x7" in explorer.children[1].value
+    occl = widgets.occlusion_explorer(model, x, y)
+    occl.children[0].children[1].value = 10          # patch 10 with stride 2 on 28 px: 10 x 10 positions
+    assert "100 patch positions" in occl.children[2].value
