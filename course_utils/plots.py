@@ -246,3 +246,22 @@ def plot_score_curves(scores, names: Sequence[str], title: str = "Score during g
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def plot_accuracy_vs_shift(curves: Mapping[str, Sequence[float]], shifts: Sequence[int],
+                           title: str = "Accuracy when the test images are shifted"):
+    """Test accuracy (%) against the shift in pixels, one line per model.
+
+    curves: {model name: accuracies 0..1, one per shift}, e.g. from features.accuracy_under_shift.
+    """
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for name, accs in curves.items():
+        ax.plot(list(shifts), np.asarray(accs, dtype=float) * 100, "-o", label=name)
+    ax.axhline(100 / len(CLASS_NAMES), color="gray", ls=":", label="chance (10%)")
+    ax.set(xlabel="shift (pixels, mean over right/left/down/up)", ylabel="test accuracy (%)",
+           title=title, ylim=(0, 100))
+    ax.set_xticks(list(shifts))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

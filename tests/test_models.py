@@ -1,0 +1,151 @@
+"""The lesson networks: output shapes, parameter counts, layer choices and the zoo's checkpoint cache."""
+import pytest
+import torch
+from torch import nn
+
+from course_utils import config, models, train, zoo
+from course_utils.summary import layer_table
+
+BUILDERS = {
+    "softmax": models.softmax_regression,
+    "mlp": models.mlp,
+    "lenet5_classic": models.lenet5_classic,
+    "lenet5_modern": models.lenet5_modern,
+    "fashion_cnn": models.fashion_cnn,
+    "fashion_cnn_dropout": lambda: models.fashion_cnn(dropout=0.5),
+    "fashion_cnn_bn": lambda: models.fashion_cnn(batchnorm=True),
+}
+LENET5_PARAMS = (6 * (1 * 25 + 1) + 16 * (6 * 25 + 1) + 120 * (16 * 25 + 1)  # C1, C3, C5
+                 + 84 * (120 + 1) + 10 * (84 + 1))                              # F6, output
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("batch", [1, 5])
+def test_output_shape(name, batch):
+    torch.manual_seed(0)
+    model = BUILDERS[name]().eval()
+    out = model(torch.rand(batch, 1, 28, 28))
+    assert out.shape == (batch, 10) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_parameter_count_equals_table(name):
+    model = BUILDERS[name]()
+    assert layer_table(model, (1, 28, 28)).total_params == sum(p.numel() for p in model.parameters())
+
+
+def test_lenet_parameter_counts():
+    assert LENET5_PARAMS == 61_706
+    for build in (models.lenet5_classic, models.lenet5_modern):
+        assert sum(p.numel() for p in build().parameters()) == LENET5_PARAMS
+
+
+def test_classic_and_modern_lenet_layer_choices():
+    classic, modern = models.lenet5_classic(), models.lenet5_modern()
+    kinds = lambda m: {type(layer) for layer in m}  # noqa: E731
+    assert {nn.Tanh, nn.AvgPool2d} <= kinds(classic) and not {nn.ReLU, nn.MaxPool2d} & kinds(classic)
+    assert {nn.ReLU, nn.MaxPool2d} <= kinds(modern) and not {nn.Tanh, nn.AvgPool2d} & kinds(modern)
+    assert classic.c1.padding == (2, 2)  # 28x28 padded to LeNet's 32x32
+
+
+def test_lenet_feature_map_shapes():
+    x = torch.zeros(2, 1, 28, 28)
+    model = models.lenet5_modern()
+    shapes = {}
+    for name, layer in model.named_children():
+        x = layer(x)
+        shapes[name] = tuple(x.shape[1:])
+    assert shapes["c1"] == (6, 28, 28) and shapes["s2"] == (6, 14, 14)
+    assert shapes["c3"] == (16, 10, 10) and shapes["s4"] == (16, 5, 5) and shapes["c5"] == (120, 1, 1)
+
+
+def test_fashion_cnn_options():
+    plain = models.fashion_cnn()
+    assert [n for n, _ in plain.named_children()] == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+                                                      "flatten", "fc1", "relu3", "fc2"]
+    assert plain.conv1.padding == (1, 1) and plain.conv1.kernel_size == (3, 3)
+    dropped = models.fashion_cnn(dropout=0.5)
+    assert dropped.dropout.p == 0.5
+    bn = models.fashion_cnn(batchnorm=True)
+    assert isinstance(bn.bn1, nn.BatchNorm2d) and bn.conv1.bias is None and bn.conv2.bias is None
+
+
+def test_dropout_only_acts_in_training_mode():
+    torch.manual_seed(0)
+    model = models.fashion_cnn(dropout=0.5)
+    x = torch.rand(4, 1, 28, 28)
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    model.train()
+    assert not torch.equal(model(x), model(x))
+
+
+# ---------------------------------------------------------------- zoo recipes and their cache
+
+LESSON_RECIPES = [name for name in zoo.RECIPES if name in {"mlp", "lenet", "lenet_classic", "cnn"}
+                  or name.startswith("cnn_")]
+
+
+def test_lesson_recipes_exist():
+    assert {"mlp", "lenet", "cnn", "cnn_aug", "cnn_dropout", "cnn_bn"} <= set(LESSON_RECIPES)
+
+
+@pytest.mark.parametrize("name", LESSON_RECIPES)
+def test_recipe_trains_with_its_settings(name):
+    """Each recipe's model, options and augmentation go through train.fit (on 64 images)."""
+    recipe = zoo.RECIPES[name]
+    torch.manual_seed(0)
+    model = recipe.build()
+    x, y = torch.rand(64, 1, 28, 28), torch.arange(64) % 10
+    history = train.fit(model, x, y, x, y, epochs=1, augment=recipe.augment, progress=False,
+                        device=torch.device("cpu"), **recipe.fit_kwargs)
+    assert history.epochs == 1 and len(history.test_acc) == 1
+    assert recipe.epochs >= recipe.fast_epochs >= 1
+
+
+def test_regularisation_variants_share_the_cnn_budget():
+    base = zoo.RECIPES["cnn"]
+    for name in ("cnn_aug", "cnn_dropout", "cnn_bn"):
+        recipe = zoo.RECIPES[name]
+        assert (recipe.epochs, recipe.fast_epochs, recipe.fit_kwargs) == (base.epochs, base.fast_epochs,
+                                                                         base.fit_kwargs), name
+    assert zoo.RECIPES["cnn_aug"].augment is not None and base.augment is None
+
+
+@pytest.mark.parametrize("name", ["lenet", "cnn", "cnn_bn"])
+def test_zoo_round_trip(name, tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    torch.manual_seed(1)
+    model = zoo.RECIPES[name].build()
+    history = train.History([1.0], [0.6], [0.9], [0.7], [2.5])
+    train.save_checkpoint(model, zoo.checkpoint_name(name), history)
+    monkeypatch.setattr(zoo, "train_recipe", lambda *a, **k: pytest.fail("should load, not train"))
+    loaded, loaded_history = zoo.trained(name, progress=False)
+    assert loaded_history == history and not loaded.training
+    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_zoo_checkpoint_of_another_architecture_is_reported_and_retrained(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    train.save_checkpoint(models.fashion_cnn(), zoo.checkpoint_name("cnn_bn"))  # wrong keys for cnn_bn
+    calls = []
+
+    def fake_train(name, progress=True):
+        calls.append(name)
+        return zoo.RECIPES[name].build().eval(), train.History([0.5], [0.8], [0.6], [0.75], [1.0])
+
+    monkeypatch.setattr(zoo, "train_recipe", fake_train)
+    model, history = zoo.trained("cnn_bn", progress=False)
+    out = capsys.readouterr().out
+    assert calls == ["cnn_bn"] and "could not be loaded" in out and "Retraining" in out
+    assert isinstance(model.bn1, nn.BatchNorm2d) and history.test_acc == [0.75]
+    again, _ = zoo.trained("cnn_bn", progress=False)  # the retrained weights replaced the bad file
+    assert calls == ["cnn_bn"] and torch.equal(again.conv1.weight, model.conv1.weight)
+
+
+def test_fast_and_full_checkpoints_have_different_names(monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    fast = zoo.checkpoint_name("cnn")
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert fast == "cnn-fast" and zoo.checkpoint_name("cnn") == "cnn-full"
