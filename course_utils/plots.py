@@ -129,6 +129,38 @@ def show_grids(arrays: Mapping[str, np.ndarray], boxes: Mapping[str, tuple[int, 
     return fig
 
 
+def plot_layer_stack(table, title: str = "Layer stack", include_pooling: bool = True):
+    """A network drawn as a row of boxes from a summary.LayerTable: one box per layer output,
+    its height proportional to the map's side (or to log(units) for flat vectors), its width
+    growing with the number of channels, labelled with the layer name and shape."""
+    entries = [("input", tuple(table.input_shape))]
+    entries += [(r.name, tuple(r.output_shape)) for r in table.rows
+                if include_pooling or "Pool" not in r.kind]
+    biggest = max(s[-1] if len(s) == 3 else 1 for _, s in entries)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.25 * len(entries)), 3.2))
+    x = 0.0
+    for i, (name, shape) in enumerate(entries):
+        if len(shape) == 3 and shape[1] * shape[2] > 1:
+            c, h, w = shape
+            height = max(h / biggest, 0.08)
+            width = 0.25 + 0.12 * np.log2(c)
+            label = f"{c}@{h}x{w}"
+        else:
+            units = int(np.prod(shape))
+            height = min(1.0, 0.12 + 0.1 * np.log2(units))
+            width = 0.12
+            label = f"{units:,}"
+        ax.add_patch(plt.Rectangle((x, -height / 2), width, height, facecolor=f"C{i % 10}", alpha=0.55,
+                                   edgecolor="black"))
+        ax.text(x + width / 2, height / 2 + 0.05, name, ha="center", va="bottom", fontsize=8)
+        ax.text(x + width / 2, -height / 2 - 0.05, label, ha="center", va="top", fontsize=7)
+        x += width + 0.55
+    ax.set(xlim=(-0.2, x - 0.3), ylim=(-0.8, 0.8), title=title)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- lesson 07: looking inside a network
 
 def show_kernels(weights, ncols: int = 8, title: str | None = None, size: float = 0.9, channel: int = 0):

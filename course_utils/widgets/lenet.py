@@ -42,7 +42,7 @@ def shift_explorer(models: Mapping[str, nn.Module], images: torch.Tensor, labels
             out.clear_output(wait=True)
             fig, axes = plt.subplots(1, 1 + len(probs), figsize=(3 + 3.6 * len(probs), 2.9),
                                      gridspec_kw={"width_ratios": [1] + [1.4] * len(probs)})
-            axes[0].imshow(moved[0], cmap="gray", vmin=0, vmax=1)
+            axes[0].imshow(moved[0].numpy(), cmap="gray", vmin=0, vmax=1)
             axes[0].set_title(f"shifted by ({dx.value}, {dy.value})")
             axes[0].axis("off")
             ys = np.arange(len(CLASS_NAMES))
