@@ -258,7 +258,7 @@ def plot_embedding(coords: Mapping[str, object], labels, class_names: Sequence[s
         for c, cname in enumerate(class_names):
             sel = labels == c
             ax.scatter(xy[sel, 0], xy[sel, 1], s=point_size, color=plt.cm.tab10(c), label=cname, alpha=0.75)
-        ax.set(title=name, xlabel=f"{name} 1", ylabel=f"{name} 2")
+        ax.set(title=name, xlabel="dimension 1", ylabel="dimension 2")
     axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, markerscale=2)
     if title:
         fig.suptitle(title)
@@ -266,13 +266,15 @@ def plot_embedding(coords: Mapping[str, object], labels, class_names: Sequence[s
     return fig
 
 
-def plot_score_curves(scores, names: Sequence[str], title: str = "Score during gradient ascent",
+def plot_score_curves(scores, names: Sequence[str], steps=None, title: str = "Score during gradient ascent",
                       ylabel: str = "target score (logit)"):
-    """One line per optimised image: scores (steps + 1, N) as returned by viz.maximize_activation."""
+    """One line per optimised image: scores (R, N) at gradient-ascent steps (R,) (default 0..R-1),
+    as viz.maximize_activation returns them."""
     s = scores.detach().cpu().numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
+    x = np.arange(len(s)) if steps is None else np.asarray(steps)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for i, name in enumerate(names):
-        ax.plot(np.arange(len(s)), s[:, i], color=plt.cm.tab10(i % 10), label=name)
+        ax.plot(x, s[:, i], "-o", ms=3, color=plt.cm.tab10(i % 10), label=name)
     ax.set(xlabel="gradient-ascent step", ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)

@@ -452,18 +452,20 @@ def unit_score(output: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Maximized:
-    """Result of ``maximize_activation``: images (N, C, H, W) and scores (steps + 1, N),
-    the target scores of the clean (unjittered) images before the first step and after each step."""
+    """Result of ``maximize_activation``: images (N, C, H, W); scores (R, N), the target scores
+    of the clean (unjittered) images after the steps listed in ``steps`` (R,), starting with 0
+    (the start image) and ending with the last step."""
 
     images: torch.Tensor
     scores: torch.Tensor
+    steps: torch.Tensor
 
 
 def maximize_activation(model: nn.Module, units: int | Sequence[int], layer: str | None = None,
                         shape: tuple[int, int, int] = (1, 28, 28), steps: int = 200, lr: float = 0.05,
                         jitter: int = 2, l2_decay: float = 1e-3, blur_every: int = 4, blur_sigma: float = 0.5,
                         value_range: tuple[float, float] = (0.0, 1.0), init: torch.Tensor | None = None,
-                        seed: int = 0) -> Maximized:
+                        record_every: int = 1, seed: int = 0) -> Maximized:
     """Gradient ascent on the input to excite ``units`` of ``layer`` (the model's output,
     i.e. class logits, when ``layer`` is None): one image per unit, optimised together.
 
@@ -471,7 +473,8 @@ def maximize_activation(model: nn.Module, units: int | Sequence[int], layer: str
     shift of up to ``jitter`` pixels, take an Adam step that raises the unit's score, shrink
     the images towards zero by ``l2_decay`` (weight decay on pixels), clamp them to
     ``value_range`` and, every ``blur_every`` steps, blur them with ``blur_sigma``.
-    The start is a dim, slightly noisy grey image (or ``init``: (N, C, H, W)).
+    The start is a dim, slightly noisy grey image (or ``init``: (N, C, H, W)). The clean
+    images are scored every ``record_every`` steps (an extra forward pass each time) and after the last.
     """
     units_t = torch.as_tensor(units, dtype=torch.long).flatten()
     n = len(units_t)
@@ -492,13 +495,14 @@ def maximize_activation(model: nn.Module, units: int | Sequence[int], layer: str
 
     params = list(model.parameters())
     flags = [p.requires_grad for p in params]
-    history = []
+    history, recorded = [], []
     try:
         for p in params:
             p.requires_grad_(False)
         with _eval_mode(model):
             with torch.no_grad():
                 history.append(scores_of(img).cpu())
+                recorded.append(0)
             for step in range(steps):
                 dy, dx = (torch.randint(-jitter, jitter + 1, (2,), generator=gen).tolist() if jitter else (0, 0))
                 opt.zero_grad()
@@ -510,11 +514,13 @@ def maximize_activation(model: nn.Module, units: int | Sequence[int], layer: str
                     if blur_every and (step + 1) % blur_every == 0 and blur_sigma > 0:
                         img.copy_(gaussian_blur(img, blur_sigma))
                     img.clamp_(lo, hi)
-                    history.append(scores_of(img).cpu())
+                    if (step + 1) % record_every == 0 or step + 1 == steps:
+                        history.append(scores_of(img).cpu())
+                        recorded.append(step + 1)
     finally:
         for p, flag in zip(params, flags):
             p.requires_grad_(flag)
-    return Maximized(img.detach().cpu(), torch.stack(history))
+    return Maximized(img.detach().cpu(), torch.stack(history), torch.tensor(recorded))
 
 
 # ---------------------------------------------------------------- embeddings

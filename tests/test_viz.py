@@ -324,6 +324,7 @@ def test_maximize_activation_increases_the_target(layer, units):
     flags = [p.requires_grad for p in model.parameters()]
     result = viz.maximize_activation(model, units, layer=layer, steps=40, lr=0.05)
     assert result.images.shape == (len(units), 1, 28, 28) and result.scores.shape == (41, len(units))
+    assert torch.equal(result.steps, torch.arange(41))
     assert (result.scores[-1] > result.scores[0]).all()
     assert result.images.min() >= 0 and result.images.max() <= 1
     # measured independently of the function's own bookkeeping
@@ -496,3 +497,12 @@ def test_widgets_build_and_react_without_a_browser(monkeypatch):
     occl = widgets.occlusion_explorer(model, x, y)
     occl.children[0].children[1].value = 10          # patch 10 with stride 2 on 28 px: 10 x 10 positions
     assert "100 patch positions" in occl.children[2].value
+
+
+def test_maximize_activation_records_every_few_steps():
+    model = small_vgg()
+    every = viz.maximize_activation(model, [1, 2], steps=11, record_every=1, seed=3)
+    sparse = viz.maximize_activation(model, [1, 2], steps=11, record_every=5, seed=3)
+    assert sparse.steps.tolist() == [0, 5, 10, 11]
+    torch.testing.assert_close(sparse.scores, every.scores[sparse.steps])
+    torch.testing.assert_close(sparse.images, every.images)
