@@ -24,7 +24,7 @@ def activation_explorer(lo: float = -5.0, hi: float = 5.0) -> W.VBox:
     def redraw(_=None):
         act = ACTIVATIONS[name.value]
         alpha.disabled = not act.uses_alpha
-        x, y, dy = activation_curve(name.value, alpha.value, lo, hi)
+        x, y, dy = (t.numpy() for t in activation_curve(name.value, alpha.value, lo, hi))
         info.value = f"$${act.formula}, \\qquad f'(x) = {act.derivative_formula}$$"
         with out:
             out.clear_output(wait=True)
@@ -60,8 +60,8 @@ def approximation_explorer(fits: Mapping[int, ApproxFit]) -> W.VBox:
         with out:
             out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(6.5, 3.2))
-            ax.plot(fit.x, fit.target, color="black", lw=2, label="target f(x)")
-            ax.plot(fit.x, fit.prediction, color="tab:orange", label=f"network, {fit.width} hidden units")
+            ax.plot(fit.x.numpy(), fit.target.numpy(), color="black", lw=2, label="target f(x)")
+            ax.plot(fit.x.numpy(), fit.prediction.numpy(), color="tab:orange", label=f"network, {fit.width} hidden units")
             ax.set(xlabel="x", ylabel="y", title=f"one hidden layer of {fit.width}: mean squared error {fit.mse:.2g}")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)

@@ -38,7 +38,7 @@ def shift_contrast_explorer(model: nn.Module, images: torch.Tensor, labels: torc
         with out:
             out.clear_output(wait=True)
             fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7.5, 2.9), gridspec_kw={"width_ratios": [1, 1.5]})
-            ax_img.imshow(view[0], cmap="gray", vmin=0, vmax=1)
+            ax_img.imshow(view[0].numpy(), cmap="gray", vmin=0, vmax=1)
             ax_img.set_title(f"dx={dx.value}, dy={dy.value}, contrast={contrast.value:.1f}", fontsize=9)
             ax_img.axis("off")
             ys = np.arange(len(CLASS_NAMES))
