@@ -10,12 +10,20 @@ LESSON ?= 00
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: setup lab test test-unit test-notebooks bench clean help
+# JupyterLab settings the course ships (large fonts while presenting a deck, no news fetch); `make lab`
+# and `make present` install them as this environment's defaults, user settings still win.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# `make slides` builds every lesson unless LESSON is given (LESSON=03); FULL=1 runs them in full mode.
+SLIDES_ARGS := $(if $(filter command line environment,$(origin LESSON)),--lesson $(LESSON)) $(if $(FULL),--full)
+
+.PHONY: setup lab test test-unit test-notebooks bench clean help present slides
 
 help:
 	@echo "make lab     install if needed, start JupyterLab on lesson 00 (ARGS='--no-browser --port 8899')"
 	@echo "make test    install if needed, run unit tests, every notebook (fast mode) and repo checks"
 	@echo "make setup   only create .venv and install the course"
+	@echo "make present LESSON=03   present a lesson live as slides in JupyterLab (widgets work, offline)"
+	@echo "make slides  run every lesson (fast mode) and write offline reveal.js decks to build/slides/ (LESSON=03 for one)"
 	@echo "make bench   full-mode benchmarks -> benchmarks/RESULTS.md (ONLY=name for one)"
 	@echo "make clean   remove .venv, caches and build output"
 
@@ -28,8 +36,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 
-lab: $(STAMP)
+$(LAB_OVERRIDES): slides/jupyterlab/overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp slides/jupyterlab/overrides.json $@
+
+lab: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab notebooks/00_welcome.ipynb $(ARGS)
+
+# Live slides: JupyterLab opens lesson $(LESSON) as a deck (jupyterlab-slideshow); see README, "For instructors".
+present: $(STAMP) $(LAB_OVERRIDES)
+	$(BIN)/python slides/present.py $(LESSON) $(ARGS)
+
+# Offline decks: build/slides/NN_name.slides.html + build/slides/index.html, openable from disk.
+slides: $(STAMP)
+	$(BIN)/python slides/build_decks.py $(SLIDES_ARGS)
 
 # Unit tests, repo checks and every notebook (nbval, fast mode), spread over the CPU cores.
 test: $(STAMP)

@@ -1,5 +1,6 @@
 """Repository checks: notebooks stored clean and well-formed, dependencies in step, README true."""
 import json
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -10,6 +11,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+# A projector slide (1280x800, the deck's large fonts) shows about 25 lines of code. A code cell longer
+# than MAX_CODE_LINES can never fit, and a slide of more than MAX_SLIDE_ROWS rows (markdown wrapped at
+# 100 characters + code lines, outputs not counted) is more than two screens: split it, or skip the code.
+MAX_CODE_LINES = 40
+MAX_SLIDE_ROWS = 60
 
 
 def _load(path):
@@ -56,6 +62,54 @@ def test_slide_metadata(path):
     assert "-" not in types, "continuation cells carry no slideshow metadata (some tools hide '-')"
 
 
+def _slide_type(cell):
+    return cell["metadata"].get("slideshow", {}).get("slide_type")
+
+
+def _slides(cells):
+    """The cells grouped by the slide (or subslide) they appear on, as (first cell index, cells)."""
+    slides = []
+    for i, cell in enumerate(cells):
+        if _slide_type(cell) in ("slide", "subslide") or not slides:
+            slides.append((i, []))
+        slides[-1][1].append(cell)
+    return slides
+
+
+def _shown(cell):
+    """Cells the audience sees on a slide: not skipped, not speaker notes, not a (collapsed) solution."""
+    return _slide_type(cell) not in ("skip", "notes") and "solution" not in cell["metadata"].get("tags", [])
+
+
+def _rows(cell):
+    text = _text(cell)
+    if cell["cell_type"] == "code":
+        return len(text.splitlines())
+    return sum(max(1, math.ceil(len(line) / 100)) for line in text.splitlines())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_slides_present_as_a_talk(path):
+    """Set-up hidden, every slide titled, no slide that cannot fit on a projector."""
+    cells = _load(path)["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert code and _slide_type(code[0]) == "skip", "the set-up import cell (the first code cell) is skipped in slides"
+    for i, cell in enumerate(cells):
+        if _slide_type(cell) == "slide":
+            assert cell["cell_type"] == "markdown" and _text(cell).lstrip().startswith("#"), \
+                f"cell {i} starts a slide: make it a markdown cell with a heading (one idea per slide)"
+        if _slide_type(cell) == "notes":
+            assert cell["cell_type"] == "markdown", f"cell {i}: speaker notes are markdown cells"
+        if cell["cell_type"] == "code" and _shown(cell):
+            lines = len(_text(cell).splitlines())
+            assert lines <= MAX_CODE_LINES, \
+                f"cell {i}: {lines} lines of code cannot fit on a slide; split it, or mark the cell 'skip'"
+    for first, group in _slides(cells):
+        rows = sum(_rows(c) for c in group if _shown(c))
+        assert rows <= MAX_SLIDE_ROWS, \
+            f"the slide starting at cell {first} has about {rows} rows; split it into slides or subslides"
+
+
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("00")], ids=lambda p: p.name)
 def test_lesson_has_widget_and_checked_exercises(path):
     cells = _load(path)["cells"]
@@ -77,7 +131,9 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = _requirement_names([d for d in env["dependencies"] if isinstance(d, str)])
+    # conda packages, plus the pip section's PyPI-only packages (without the `-e .` of the course itself)
+    pip = [s for d in env["dependencies"] if isinstance(d, dict) for s in d.get("pip", []) if not s.startswith("-")]
+    conda = _requirement_names([d for d in env["dependencies"] if isinstance(d, str)] + pip)
     conda = {("torch" if k == "pytorch" else k): v for k, v in conda.items() if k not in {"python", "pip"}}
     assert conda == wanted
 
@@ -93,3 +149,18 @@ def test_readme_commands_exist_in_makefile():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_ci_installs_chromium_for_the_browser_tests():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "apt-get install" in ci and "chromium" in ci
+    assert ci.index("chromium") < ci.index("make test")
+
+
+def test_slide_assets_carry_their_licences():
+    """Third-party files the offline decks copy come with their licence (see slides/vendor/README.md)."""
+    vendor = ROOT / "slides" / "vendor"
+    for package in ("reveal.js", "requirejs", "jquery"):
+        assert list((vendor / package).glob("LICENSE*")), f"slides/vendor/{package} has no licence file"
+        assert f"`{package}/`" in (vendor / "README.md").read_text(), f"{package} missing from slides/vendor/README.md"
+    assert list((vendor / "reveal.js" / "dist" / "theme" / "fonts" / "source-sans-pro").glob("LICENSE*"))
