@@ -141,10 +141,16 @@ class ConvView:
     kernel: np.ndarray
     output: np.ndarray | None
     message: str
+    padding: int = 0
 
     @property
     def ok(self) -> bool:
         return self.output is not None
+
+    @property
+    def padded(self) -> np.ndarray:
+        """The input with its frame of zeros, as the kernel sees it: (H + 2P, W + 2P)."""
+        return np.pad(self.image, self.padding)
 
 
 def conv_view(image: np.ndarray, preset: str = "identity", size: int = 3, stride: int = 1,
@@ -157,11 +163,11 @@ def conv_view(image: np.ndarray, preset: str = "identity", size: int = 3, stride
     try:
         kernel = np.asarray(custom, dtype=float) if preset == CUSTOM else preset_kernel(preset, size)
     except ValueError as err:
-        return ConvView(image, np.zeros((1, 1)), None, f"Invalid setting: {err}")
+        return ConvView(image, np.zeros((1, 1)), None, f"Invalid setting: {err}", padding)
     try:
         out = filter2d(image, kernel, stride, padding, dilation)
     except ValueError as err:
-        return ConvView(image, kernel, None, f"Invalid setting: {err}")
+        return ConvView(image, kernel, None, f"Invalid setting: {err}", padding)
     h, w = image.shape
     f = kernel.shape[0]
     span = dilation * (f - 1) + 1
@@ -169,7 +175,7 @@ def conv_view(image: np.ndarray, preset: str = "identity", size: int = 3, stride
     message = (f"input {h}x{w}, kernel {f}x{f}{spans}, stride {stride}, padding {padding} -> "
                f"output {out.shape[0]}x{out.shape[1]}; rows: ({h} - {span} + 2*{padding})/{stride} + 1 "
                f"= {out.shape[0]}")
-    return ConvView(image, kernel, out, message)
+    return ConvView(image, kernel, out, message, padding)
 
 
 @dataclass

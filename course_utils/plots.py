@@ -110,12 +110,12 @@ def show_grids(arrays: Mapping[str, np.ndarray], boxes: Mapping[str, tuple[int, 
     fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays), size + 0.3), squeeze=False)
     for ax, (name, arr) in zip(axes[0], arrays.items()):
         arr = np.asarray(arr, dtype=float)
-        ax.imshow(arr, cmap=cmap)
+        shown = ax.imshow(arr, cmap=cmap)
         if max(arr.shape) <= max_cells:
-            mid = (arr.max() + arr.min()) / 2
             for (i, j), v in np.ndenumerate(arr):
+                r, g, b, _ = shown.cmap(shown.norm(v))
                 ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8,
-                        color="black" if v > mid else "white")
+                        color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
         if boxes and name in boxes:
             r, c, h, w = boxes[name]
             ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="red", linewidth=2.5))

@@ -94,6 +94,8 @@ def test_conv_view_valid_and_invalid():
     dilated = kernels.conv_view(image, "identity", 3, dilation=2)
     assert dilated.ok and dilated.output.shape == (5, 5) and "spans 5x5" in dilated.message
     assert not kernels.conv_view(image, "sobel x", 1).ok
+    padded = kernels.conv_view(image, "box blur", 3, padding=2)
+    assert padded.padded.shape == (13, 13) and padded.padded[0, 0] == 0 and padded.padded[2, 2] == image[0, 0]
 
 
 def test_conv_view_custom_kernel():

@@ -41,13 +41,14 @@ def conv_explorer(images: Mapping[str, np.ndarray]) -> W.VBox:
         color = "#1a7f37" if view.ok else "#cf222e"
         caption.value = f'<span style="color:{color}">{html.escape(view.message)}</span>'
         span = dilation.value * (view.kernel.shape[0] - 1) + 1
-        panels = {"input (red: first window)": view.image, "kernel": view.kernel}
+        name = f"input, zero-padded (P={padding.value})" if padding.value else "input"
+        panels = {name: view.padded, "kernel": view.kernel}
         if view.ok:
             panels["output"] = view.output
         with out:
             out.clear_output(wait=True)
-            fig = show_grids(panels, boxes={"input (red: first window)": (-padding.value, -padding.value, span, span)},
-                             cmap="gray", size=3.2)
+            fig = show_grids(panels, boxes={name: (0, 0, span, span)}, cmap="gray", size=3.2,
+                             title="red square: the first window")
             display(fig)
             plt.close(fig)
 

@@ -28,13 +28,13 @@ def pool_explorer(images: Mapping[str, np.ndarray]) -> W.VBox:
         view = kernels.pool_view(images[image.value], kind.value, window.value, stride.value)
         color = "#1a7f37" if view.ok else "#cf222e"
         caption.value = f'<span style="color:{color}">{html.escape(view.message)}</span>'
-        panels = {"input (red: first window)": view.image}
+        panels = {"input": view.image}
         if view.ok:
             panels[f"{kind.value} pooled"] = view.output
         with out:
             out.clear_output(wait=True)
-            fig = show_grids(panels, boxes={"input (red: first window)": (0, 0, window.value, window.value)},
-                             cmap="gray", size=3.6)
+            fig = show_grids(panels, boxes={"input": (0, 0, window.value, window.value)}, cmap="gray",
+                             size=3.6, title="red square: the first window")
             display(fig)
             plt.close(fig)
 
