@@ -33,8 +33,9 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
 
     The last rows/columns that do not fill a whole block are cropped first.
     """
-    h, w = (np.asarray(image).shape[0] // factor) * factor, (np.asarray(image).shape[1] // factor) * factor
-    return scratch.avg_pool2d(np.asarray(image, dtype=float)[None, None, :h, :w], factor)[0, 0]
+    image = np.asarray(image, dtype=float)
+    h, w = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
+    return scratch.avg_pool2d(image[None, None, :h, :w], factor)[0, 0]
 
 
 # ----------------------------------------------------------------------------- kernels

@@ -35,12 +35,11 @@ def check_output_size(conv_output_size) -> Feedback:
     windows do not tile the input (e.g. W=10, F=3, S=2, P=0 gives 4.5)."""
     got = {args: attempt(conv_output_size, *args) for args, _ in SIZE_CASES}
     expected = dict(SIZE_CASES)
-    bad = [args for args in got if not _same_number(got[args], expected[args])]
+    bad = [args for args in got if not close(got[args], expected[args])]
     if bad:
-        for slip, formula in _SIZE_SLIPS.items():
-            # the student may divide with / or with //: accept either form of the slip
-            if all(_same_number(got[a], formula(*a)) or _same_number(got[a], formula(*a) // 1) for a in got):
-                return wrong(f"You {slip}.")
+        slip = size_slip(got, _SIZE_SLIPS)
+        if slip:
+            return wrong(f"You {slip}.")
         w, f, s, p = bad[0]
         return wrong(f"For W={w}, F={f}, S={s}, P={p} you returned {got[bad[0]]!r}; "
                      f"(W - F + 2P)/S + 1 gives {expected[bad[0]]}.")
@@ -57,11 +56,15 @@ def check_output_size(conv_output_size) -> Feedback:
                  f"(check `(w - f + 2*p) % s`).")
 
 
-def _same_number(got, expected) -> bool:
-    try:
-        return bool(np.isclose(float(got), float(expected)))
-    except (TypeError, ValueError):
-        return False
+def size_slip(got: dict, slips: dict) -> str | None:
+    """The slip whose wrong formula reproduces every answer in ``got`` ({args: answer}), if any.
+
+    Students divide with / or //, so a slip matches with or without rounding down.
+    """
+    for slip, formula in slips.items():
+        if all(close(answer, formula(*args)) or close(answer, formula(*args) // 1) for args, answer in got.items()):
+            return slip
+    return None
 
 
 # ----------------------------------------------------------------------------- one value by hand
@@ -102,10 +105,10 @@ def check_one_value(answer) -> Feedback:
     """The output at HAND_POS of HAND_X convolved with HAND_K plus HAND_B (stride 1, no padding)."""
     got = attempt(answer)
     expected = hand_value()
-    if _same_number(got, expected):
+    if close(got, expected):
         return right(f"sum(x[1:4, 0:3] * k) + b = {expected}.")
     for message, value in _hand_slips().items():
-        if _same_number(got, value):
+        if close(got, value):
             return wrong(message)
     return wrong(f"{got!r} is not it: multiply the 3x3 window x[1:4, 0:3] by the kernel element by "
                  f"element, add the nine products, then add the bias.")

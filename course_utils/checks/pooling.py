@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import scratch
 from . import Feedback, attempt, checker, close, right, shape_of, to_numpy, wrong
+from .conv import size_slip
 
 # ----------------------------------------------------------------------------- output size
 
@@ -20,24 +21,17 @@ _POOL_SLIPS = {
 }
 
 
-def _same_number(got, expected) -> bool:
-    try:
-        return bool(np.isclose(float(got), float(expected)))
-    except (TypeError, ValueError):
-        return False
-
-
 @checker
 def check_pool_output_size(pool_output_size) -> Feedback:
     """``pool_output_size(w, f, s)``: the width after pooling with an f x f window and stride s."""
     got = {args: attempt(pool_output_size, *args) for args, _ in POOL_SIZE_CASES}
     expected = dict(POOL_SIZE_CASES)
-    bad = [args for args in got if not _same_number(got[args], expected[args])]
+    bad = [args for args in got if not close(got[args], expected[args])]
     if not bad:
         return right("W2 = (W - F)/S + 1, the convolution formula without padding.")
-    for slip, formula in _POOL_SLIPS.items():
-        if all(_same_number(got[a], formula(*a)) or _same_number(got[a], formula(*a) // 1) for a in got):
-            return wrong(f"You {slip}.")
+    slip = size_slip(got, _POOL_SLIPS)
+    if slip:
+        return wrong(f"You {slip}.")
     w, f, s = bad[0]
     return wrong(f"For W={w}, F={f}, S={s} you returned {got[bad[0]]!r}; (W - F)/S + 1 gives {expected[bad[0]]}.")
 
