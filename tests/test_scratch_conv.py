@@ -6,19 +6,10 @@ import torch
 from torch.nn import functional as F
 
 from course_utils import scratch
+from torch_threads import one_torch_thread  # noqa: F401  (autouse: one PyTorch thread)
 
 N_CASES = 200
 TOL = 1e-8
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The tensors here are tiny: with one thread PyTorch skips the hand-offs between threads
-    that dominate (twenty-fold on a busy 2-core machine) for such small work."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def random_config(seed: int) -> dict:

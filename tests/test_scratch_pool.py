@@ -6,18 +6,10 @@ import torch
 from torch.nn import functional as F
 
 from course_utils import scratch
+from torch_threads import one_torch_thread  # noqa: F401  (autouse: one PyTorch thread)
 
 N_CASES = 100
 TOL = 1e-10
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: one PyTorch thread is much faster than several on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def random_config(seed: int) -> dict:
