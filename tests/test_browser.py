@@ -183,11 +183,14 @@ def run_all(page, base: str, notebook_name: str, timeout: float) -> None:
 def error_outputs(page, path: Path) -> list[tuple[int, str]]:
     """Save the (scratch) notebook and list its error outputs as (cell index, exception name)."""
     before = path.stat().st_mtime
-    page.keyboard.press("Control+s")
+    page.get_by_role("menuitem", name="File", exact=True).click()
+    page.get_by_role("menuitem", name=re.compile(r"^Save( Notebook)?\b")).first.click()
     deadline = time.time() + 30
     while path.stat().st_mtime == before and time.time() < deadline:
-        time.sleep(0.25)
+        time.sleep(0.2)
+    assert path.stat().st_mtime != before, f"JupyterLab did not save {path.name}: cannot read its outputs"
     cells = json.loads(path.read_text())["cells"]
+    assert any(c.get("outputs") for c in cells), f"{path.name} was saved without outputs: did Run All run?"
     return [(i, o.get("ename", "?")) for i, c in enumerate(cells) for o in c.get("outputs", [])
             if o.get("output_type") == "error"]
 
