@@ -232,7 +232,8 @@ def show_image_maps(images, maps: Mapping[str, object], row_titles: Sequence[str
         axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
         axes[i, 0].set_title(row_titles[i] if row_titles is not None else "image", fontsize=8)
         for j, (name, stack) in enumerate(maps.items(), start=1):
-            arr = stack[i].detach().cpu().float().numpy() if isinstance(stack[i], torch.Tensor) else np.asarray(stack[i])
+            arr = stack[i]
+            arr = arr.detach().cpu().float().numpy() if isinstance(arr, torch.Tensor) else np.asarray(arr)
             if arr.min() < 0:
                 limit = float(np.abs(arr).max()) or 1.0
                 axes[i, j].imshow(arr, cmap="bwr", vmin=-limit, vmax=limit)

@@ -313,7 +313,8 @@ class Occlusion:
     base: float
 
 
-def occlusion_masks(height: int, width: int, patch: int, stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def occlusion_masks(height: int, width: int, patch: int,
+                    stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """All square patch positions at once: masks (P, H, W) bool, tops (rows,), lefts (cols,).
 
     Patches start at 0, stride, 2*stride, ... and stay inside the image; P = rows * cols.
@@ -555,7 +556,8 @@ def tsne_2d(features: torch.Tensor, perplexity: float = 30.0, seed: int = 0, pca
     if arr.shape[1] > pca_dims and len(arr) > pca_dims:
         arr = PCA(pca_dims, random_state=seed).fit_transform(arr)
     perplexity = min(perplexity, (len(arr) - 1) / 3)
-    out = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, max_iter=max(250, iterations)).fit_transform(arr)
+    tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, max_iter=max(250, iterations))
+    out = tsne.fit_transform(arr)
     return torch.from_numpy(np.ascontiguousarray(out)).float()
 
 
