@@ -17,6 +17,7 @@ import copy
 import html
 import os
 import shutil
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -60,19 +61,29 @@ def _model_id(ref: str) -> str:
     return ref[len("IPY_MODEL_"):] if isinstance(ref, str) and ref.startswith("IPY_MODEL_") else ref
 
 
+def _value_text(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def _control_text(name: str, state: dict) -> str | None:
-    """'description: value' for a control (slider, dropdown, checkbox, text), None if it has no value."""
-    label = state.get("description") or name.replace("Model", "").lower()
+    """'description: value' for a labelled control (slider, dropdown, checkbox, text); None otherwise.
+
+    Controls without a description (e.g. the nine number boxes of a 3x3 kernel editor) are left out:
+    a row of bare numbers tells the audience nothing.
+    """
+    label = state.get("description")
+    if not label:
+        return None
     if name in SELECTION_MODELS:
         labels, index = state.get("_options_labels") or [], state.get("index")
         if isinstance(index, int) and 0 <= index < len(labels):
             return f"{label}: {labels[index]}"
         return None
-    if "value" in state and not isinstance(state["value"], (dict, list)):
-        return f"{label}: {state['value']}"
-    if isinstance(state.get("value"), list) and name.endswith("RangeSliderModel"):
-        low, high = state["value"]
-        return f"{label}: {low} to {high}"
+    value = state.get("value")
+    if isinstance(value, list) and len(value) == 2 and name.endswith("RangeSliderModel"):
+        return f"{label}: {_value_text(value[0])} to {_value_text(value[1])}"
+    if value is not None and not isinstance(value, (dict, list)):
+        return f"{label}: {_value_text(value)}"
     return None
 
 
@@ -214,8 +225,10 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int) -> None:
     """Run ``nb`` in place in a fresh python3 kernel started in ``cwd`` (widget state is kept)."""
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, store_widget_state=True,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, store_widget_state=True,
+                            resources={"metadata": {"path": str(cwd)}})
+    # the kernel process's own stderr only carries start-up chatter; cell output is captured in the notebook
+    client.execute(stderr=subprocess.DEVNULL)
 
 
 def build_one(path: Path, out: Path, run: bool = True, timeout: int = 1800) -> tuple[Path, float, int]:

@@ -152,3 +152,11 @@ def test_lab_overrides_are_valid_settings():
     overrides = json.loads(present.OVERRIDES.read_text())
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     assert all(":" in plugin for plugin in overrides)
+
+
+def test_control_summary_is_short_and_readable():
+    assert build_decks._control_text("FloatSliderModel", {"description": "contrast", "value": 1 / 3}) == "contrast: 0.333"
+    assert build_decks._control_text("IntRangeSliderModel", {"description": "rows", "value": [2, 9]}) == "rows: 2 to 9"
+    assert build_decks._control_text("CheckboxModel", {"description": "flip", "value": True}) == "flip: True"
+    # the unlabelled number boxes of a kernel editor say nothing on their own
+    assert build_decks._control_text("FloatTextModel", {"description": "", "value": -1 / 9}) is None
