@@ -11,11 +11,12 @@ usage: python slides/build_decks.py [--lesson 03] [--out build/slides] [--full] 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import base64
 import copy
 import html
+import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,29 @@ def _walk(model_id: str, models: dict, controls: list[str], outputs: list, seen:
             controls.append(text)
 
 
+def _strip_tags(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def progress_text(model_id: str, models: dict) -> str | None:
+    """A progress bar (tqdm's HBox of HTML, FloatProgress, HTML) as one line of text; None for other widgets."""
+    entry = models.get(model_id, {})
+    children = [models.get(_model_id(c), {}) for c in entry.get("state", {}).get("children", [])]
+    bars = [c for c in children if c.get("model_name") in ("FloatProgressModel", "IntProgressModel")]
+    if entry.get("model_name") not in CONTAINERS or len(bars) != 1:
+        return None
+    parts = []
+    for child in children:
+        state = child.get("state", {})
+        if child is bars[0]:
+            low, high, value = state.get("min", 0), state.get("max", 100), state.get("value", 0)
+            filled = round(20 * (value - low) / (high - low)) if high > low else 0
+            parts.append("|" + "█" * filled + " " * (20 - filled) + "|")
+        elif child.get("model_name") in TEXT_MODELS and state.get("value"):
+            parts.append(_strip_tags(state["value"]))
+    return " ".join(p for p in parts if p)
+
+
 def widget_note(lesson_number: str) -> str:
     """The note a deck shows where the live lesson has an interactive widget."""
     return (f"<div class='course-widget-note'><b>Interactive widget</b> &mdash; shown as it was when this deck "
@@ -134,6 +158,7 @@ def widget_note(lesson_number: str) -> str:
 def static_widgets(nb: nbformat.NotebookNode, lesson_number: str = "NN") -> int:
     """Replace every widget output of ``nb`` (in place) by its last static state; return how many.
 
+    A progress bar (tqdm) becomes one line of text with its final state.
     A widget view becomes: a note saying it is interactive in the live lesson, one line with the
     controls' values (e.g. ``class: Trouser · item: 3``), then whatever its labels and Output
     widgets showed (text, figures). The notebook's widget-state metadata is removed, so nbconvert
@@ -151,6 +176,10 @@ def static_widgets(nb: nbformat.NotebookNode, lesson_number: str = "NN") -> int:
                 new_outputs.append(out)
                 continue
             replaced += 1
+            progress = progress_text(view.get("model_id", ""), models)
+            if progress is not None:  # a finished progress bar is not interactive: show it as text
+                new_outputs.append(nbformat.v4.new_output("stream", name="stdout", text=progress + "\n"))
+                continue
             controls, shown = [], []
             _walk(view.get("model_id", ""), models, controls, shown, set())
             note = widget_note(lesson_number)

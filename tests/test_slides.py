@@ -160,3 +160,20 @@ def test_control_summary_is_short_and_readable():
     assert build_decks._control_text("CheckboxModel", {"description": "flip", "value": True}) == "flip: True"
     # the unlabelled number boxes of a kernel editor say nothing on their own
     assert build_decks._control_text("FloatTextModel", {"description": "", "value": -1 / 9}) is None
+
+
+def test_progress_bars_become_a_line_of_text():
+    state = {
+        "bar": _model("HBoxModel", children=["IPY_MODEL_d", "IPY_MODEL_p", "IPY_MODEL_s"]),
+        "d": _model("HTMLModel", value="LeNet, own loop: 100%"),
+        "p": _model("FloatProgressModel", value=5.0, min=0, max=5.0),
+        "s": _model("HTMLModel", value=" 5/5 [00:10&lt;00:00, 2.0batch/s]"),
+    }
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {build_decks.WIDGET_STATE: {"state": state}}
+    nb.cells = [nbformat.v4.new_code_cell("fit()", outputs=[nbformat.v4.new_output(
+        "display_data", data={build_decks.WIDGET_VIEW: {"model_id": "bar"}})])]
+    build_decks.static_widgets(nb)
+    (out,) = nb.cells[0].outputs
+    assert out.output_type == "stream"
+    assert out.text == "LeNet, own loop: 100% |" + "█" * 20 + "| 5/5 [00:10<00:00, 2.0batch/s]\n"
