@@ -317,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         for path, fut in futures.items():
             try:
                 deck, secs, widgets = fut.result()
-                print(f"  {deck.relative_to(args.out.parent) if deck.is_relative_to(args.out.parent) else deck}"
-                      f"  ({secs:.0f} s, {widgets} widget(s) as static pictures)", flush=True)
+                shown = deck.relative_to(ROOT) if deck.is_relative_to(ROOT) else deck
+                print(f"  {shown}  ({secs:.0f} s, {widgets} widget output(s) made static)", flush=True)
             except Exception as exc:  # report every lesson, then fail
                 failures.append(path.name)
                 print(f"  FAILED {path.name}: {type(exc).__name__}: {str(exc).strip()[:2000]}", file=sys.stderr, flush=True)
