@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import html
-import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
