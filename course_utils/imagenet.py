@@ -128,9 +128,10 @@ def load_vgg16(path: str | Path | None = None, allow_random: bool = True) -> Ima
         if not allow_random:
             raise WeightsError("No VGG16 weights found (looked in: "
                                + ", ".join(map(str, candidate_paths())) + "). " + how_to_get_weights())
-        torch.manual_seed(0)
-        return ImageNetVGG(torchvision.models.vgg16(weights=None), False,
-                           "random initialisation (no weights file found)").eval()
+        with torch.random.fork_rng():  # the same random network every time, the caller's RNG untouched
+            torch.manual_seed(0)
+            vgg = torchvision.models.vgg16(weights=None)
+        return ImageNetVGG(vgg, False, "random initialisation (no weights file found)").eval()
     state = read_state_dict(path)
     vgg = torchvision.models.vgg16(weights=None)
     expected = vgg.state_dict()
