@@ -7,7 +7,7 @@ Everything is served by the local Jupyter server; the page makes no request to a
 A presenter profile is written to ``build/present/`` each time, so presenting never changes the
 settings you use for `make lab`:
 - JupyterLab settings: deck mode on, large fonts and widgets while presenting, every cell rendered,
-  no news or update checks;
+  long code lines wrapped, no news or update checks;
 - a fresh workspace (no leftover tabs or dialogs);
 - an IPython start-up file that runs the lesson's set-up cells (the code cells marked "skip" before
   its first shown code cell) whenever its kernel starts or restarts: the deck hides those cells, so
@@ -75,7 +75,8 @@ def write_profile(profile: Path, settings: dict | None = None) -> dict[str, Path
     plugins["jupyterlab-slideshow:plugin"] = {"active": True}
     # render every cell: the deck shows cells far down the notebook (and JupyterLab 4.6's
     # content-visibility windowing throws errors while the deck moves between cells)
-    plugins["@jupyterlab/notebook-extension:tracker"] = {"windowingMode": "none"}
+    # long code lines wrap instead of running off the right edge of the slide
+    plugins["@jupyterlab/notebook-extension:tracker"] = {"windowingMode": "none", "codeCellConfig": {"lineWrap": True}}
     plugins.update(settings or {})
     for plugin, values in plugins.items():
         package, name = plugin.rsplit(":", 1)

@@ -106,6 +106,14 @@ def server_args(port: int, scratch: Path) -> list[str]:
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={TOKEN}"]
 
 
+def server_env(scratch: Path, **extra: str) -> dict:
+    """A private HOME and Jupyter config for the servers, fast mode, and the user's matplotlib cache (saves a font scan)."""
+    import matplotlib
+
+    return dict(os.environ, HOME=str(scratch / "home"), JUPYTER_CONFIG_DIR=str(scratch / "jupyter"), COURSE_FAST="1",
+                MPLCONFIGDIR=os.environ.get("MPLCONFIGDIR", matplotlib.get_configdir()), **extra)
+
+
 def write_test_settings(settings_dir: Path, extra: dict | None = None) -> None:
     """Lab settings for tests: the course overrides, no autosave, every cell rendered (no windowing)."""
     plugins = json.loads(present.OVERRIDES.read_text())
@@ -256,7 +264,7 @@ def lab(scratch):
     settings = scratch / "lab-settings"
     write_test_settings(settings)
     port = free_port()
-    env = dict(os.environ, HOME=str(scratch / "home"), COURSE_FAST="1", JUPYTER_CONFIG_DIR=str(scratch / "jupyter"))
+    env = server_env(scratch)
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", *server_args(port, scratch),
            f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={scratch / 'lab-ws'}"]
@@ -321,8 +329,7 @@ def test_live_slides_make_present(browser, scratch):
                                  {"@jupyterlab/docmanager-extension:plugin": {"autosave": False}})
     port = free_port()
     cmd = present.lab_command(notebook, dirs, server_args(port, scratch), root=root)
-    env = dict(os.environ, HOME=str(scratch / "home"), COURSE_FAST="1", IPYTHONDIR=str(dirs["ipython"]),
-               JUPYTER_CONFIG_DIR=str(scratch / "jupyter"))
+    env = server_env(scratch, IPYTHONDIR=str(dirs["ipython"]))
     cells = json.loads(notebook.read_text())["cells"]
     widget_cell = next(i for i, c in enumerate(cells) if "dataset_browser(" in "".join(c["source"]))
     with jupyter_server(cmd, port, scratch / "present.log", env) as base:
