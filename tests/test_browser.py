@@ -127,7 +127,11 @@ def write_test_settings(settings_dir: Path, extra: dict | None = None) -> None:
 
 
 def new_page(browser, name: str, viewport=(1400, 950)):
-    """A page that blocks and records requests to any non-local address, and records page errors."""
+    """A page that blocks and records requests to any non-local address, and records page errors.
+
+    The route handler runs in this Python process: while waiting for the page, wait with
+    ``page.wait_for_timeout`` (never ``time.sleep``), or every request the page makes stalls.
+    """
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     blocked = EXTERNAL.setdefault(name, [])
     page.page_errors = []
@@ -170,7 +174,7 @@ def wait_kernel_idle(page, base: str, notebook_name: str, timeout: float = 120) 
         busy = page.locator(".jp-InputArea-prompt:has-text('[*]')").count()
         if not busy and kernel_state(base, notebook_name) == "idle":
             return
-        time.sleep(0.25)
+        page.wait_for_timeout(250)
     raise AssertionError(f"kernel for {notebook_name} still busy after {timeout} s")
 
 
@@ -184,7 +188,7 @@ def open_notebook(page, base: str, rel: str) -> None:
 def run_all(page, base: str, notebook_name: str, timeout: float) -> None:
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
-    time.sleep(1)
+    page.wait_for_timeout(1000)
     wait_kernel_idle(page, base, notebook_name, timeout)
 
 
@@ -195,7 +199,9 @@ def error_outputs(page, path: Path) -> list[tuple[int, str]]:
     page.get_by_role("menuitem", name=re.compile(r"^Save( Notebook)?\b")).first.click()
     deadline = time.time() + 30
     while path.stat().st_mtime == before and time.time() < deadline:
-        time.sleep(0.2)
+        page.wait_for_timeout(200)
+    if path.stat().st_mtime == before:
+        shot(page, f"lab-{path.stem}-save-failed")
     assert path.stat().st_mtime != before, f"JupyterLab did not save {path.name}: cannot read its outputs"
     cells = json.loads(path.read_text())["cells"]
     assert any(c.get("outputs") for c in cells), f"{path.name} was saved without outputs: did Run All run?"
@@ -223,9 +229,9 @@ def move_slider_and_wait(page, area, timeout: float = 30) -> tuple[str, str]:
         while time.time() < deadline:
             after = area.evaluate(SIGNATURE_JS)
             if after != before:
-                time.sleep(0.5)  # let the redraw finish for the screenshot
+                page.wait_for_timeout(500)  # let the redraw finish for the screenshot
                 return before, area.evaluate(SIGNATURE_JS)
-            time.sleep(0.2)
+            page.wait_for_timeout(200)
     return before, area.evaluate(SIGNATURE_JS)
 
 
@@ -347,7 +353,7 @@ def test_live_slides_make_present(browser, scratch):
                 if widget_cell in on_screen:
                     break
                 page.keyboard.press("Space")
-                time.sleep(0.3)
+                page.wait_for_timeout(300)
             assert widget_cell in on_screen, f"never reached the widget slide (cell {widget_cell})"
             cell = page.locator(".jp-Notebook .jp-Cell").nth(widget_cell)
             cell.click()
