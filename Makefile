@@ -52,8 +52,10 @@ slides: $(STAMP)
 	$(BIN)/python slides/build_decks.py $(SLIDES_ARGS)
 
 # Unit tests, repo checks and every notebook (nbval, fast mode), spread over the CPU cores.
+# One math thread per worker: JOBS workers with several OpenMP threads each oversubscribe the
+# cores, and small PyTorch models then run many times slower than single-threaded.
 test: $(STAMP)
-	COURSE_FAST=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	COURSE_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 		-n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
