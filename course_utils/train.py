@@ -78,13 +78,15 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
         epochs: int = 5, batch_size: int = 64, lr: float = 1e-3, optimizer: str = "adam",
         weight_decay: float = 0.0, schedule: str | None = None, label_smoothing: float = 0.0,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        device: torch.device | None = None, seed: int = 0, progress: bool = True) -> History:
+        device: torch.device | None = None, seed: int = 0, progress: bool = True,
+        name: str | None = None) -> History:
     """Train ``model`` with mini-batch cross-entropy and return its History.
 
     x_train: (N, ...) float, y_train: (N,) int64 class indices. When x_test/y_test are given
     they are evaluated after every epoch. ``schedule='onecycle'`` uses PyTorch's OneCycleLR
     with ``lr`` as the peak. ``augment`` maps a batch on the device to an augmented batch.
-    The same seed gives the same history.
+    The same seed gives the same history. ``name`` labels the progress bar (default: the
+    model's class name).
     """
     config.seed_everything(seed)
     device = device or config.get_device()
@@ -99,7 +101,7 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
         raise ValueError(f"schedule must be None or 'onecycle', not {schedule!r}")
     gen = torch.Generator(device="cpu").manual_seed(seed)
     history = History()
-    bar = tqdm(total=epochs * steps, desc=type(model).__name__, unit="batch", disable=not progress)
+    bar = tqdm(total=epochs * steps, desc=name or type(model).__name__, unit="batch", disable=not progress)
     for epoch in range(epochs):
         start = time.perf_counter()
         model.train()

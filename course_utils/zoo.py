@@ -68,7 +68,7 @@ def train_recipe(name: str, progress: bool = True) -> tuple[nn.Module, History]:
     model = recipe.build()
     history = fit(model, x_train, y_train, x_test, y_test,
                   epochs=config.pick(recipe.epochs, recipe.fast_epochs),
-                  augment=recipe.augment, progress=progress, **recipe.fit_kwargs)
+                  augment=recipe.augment, progress=progress, name=name, **recipe.fit_kwargs)
     return model.cpu().eval(), history
 
 
