@@ -8,6 +8,7 @@ in for a full one.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
@@ -26,6 +27,21 @@ class Recipe:
     fast_epochs: int = 1
     fit_kwargs: dict = field(default_factory=dict)  # passed on to train.fit
     augment: Callable | None = None
+
+    def fingerprint(self) -> str:
+        """8 hex digits that change whenever the model, the epochs or any training setting changes."""
+        text = "|".join([_describe(self.build), str(self.epochs), str(self.fast_epochs),
+                         repr(sorted(self.fit_kwargs.items())), _describe(self.augment)])
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _describe(fn) -> str:
+    """A stable text for a function or functools.partial (no memory addresses)."""
+    if fn is None:
+        return "none"
+    if isinstance(fn, partial):
+        return f"{_describe(fn.func)}{fn.args!r}{sorted(fn.keywords.items())!r}"
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 # lesson 05: AdamW with a one-cycle schedule takes the seed-001 CNN to ~92.8% test (97.8% train) in
@@ -56,7 +72,9 @@ RECIPES: dict[str, Recipe] = {
 
 
 def checkpoint_name(name: str) -> str:
-    return f"{name}-{'fast' if config.is_fast() else 'full'}"
+    """E.g. 'cnn-full-1a2b3c4d': the recipe, the mode and the recipe's fingerprint, so a cached
+    model trained with other settings (or in the other mode) is never loaded by mistake."""
+    return f"{name}-{'fast' if config.is_fast() else 'full'}-{RECIPES[name].fingerprint()}"
 
 
 def train_recipe(name: str, progress: bool = True) -> tuple[nn.Module, History]:

@@ -86,3 +86,14 @@ def test_zoo_retrains_after_a_corrupt_checkpoint(tmp_path, monkeypatch, capsys):
     assert torch.equal(loaded.fc.weight, model.fc.weight)
     with pytest.raises(KeyError, match="choose one of"):
         zoo.trained("resnet")
+
+
+def test_checkpoint_name_changes_with_the_recipe(monkeypatch):
+    base = zoo.checkpoint_name("cnn")
+    assert base.startswith("cnn-fast-") and base == zoo.checkpoint_name("cnn")
+    changed = zoo.Recipe(zoo.RECIPES["cnn"].build, epochs=11, fit_kwargs=zoo.RECIPES["cnn"].fit_kwargs)
+    monkeypatch.setitem(zoo.RECIPES, "cnn", changed)
+    assert zoo.checkpoint_name("cnn") != base
+    assert zoo.checkpoint_name("cnn_dropout") != zoo.checkpoint_name("cnn_bn")  # partials differ by keywords
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert zoo.checkpoint_name("cnn").startswith("cnn-full-")
