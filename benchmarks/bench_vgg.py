@@ -22,16 +22,22 @@ TRIED = """\
 Trials on a 10,000-image balanced subset, 6 epochs, scored on the full 10,000-image test set
 (1 thread, machine shared with other jobs, load average about 5 on 2 cores):
 
-| trial | test accuracy after 6 epochs | train accuracy |
+| trial | test accuracy after 6 epochs | train accuracy (running, last epoch) |
 | --- | --- | --- |
 | recipe: shifts up to 2 px + flips, AdamW 3e-3 one-cycle | 89.1% | 90.0% |
 | same without augmentation | 90.3% | 96.0% |
 
-On a small subset and a short schedule augmentation costs accuracy (the network has not yet fitted the
-plain data); without it the train/test gap opens quickly (96.0% vs 90.3% after 6 epochs on 10k). The
-full run below uses all 60,000 images for 15 epochs, where the gap without augmentation is what limits
-the test accuracy, so the recipe keeps the augmentation. Widths (32, 64, 128) were kept: an epoch
-costs about 50 s on an idle 2-core CPU, so 15 epochs fit the 15-minute budget, and wider layers would not.
+On a small subset with a short schedule augmentation cost accuracy: the network had not yet fitted the
+plain images. Without it the train/test gap opened quickly (96.0% vs 90.3% after 6 epochs on 10k). The
+full run uses all 60,000 images for 15 epochs, long enough for that gap to be the limit, so the recipe
+keeps the augmentation. Widths stay (32, 64, 128): the issue measured about 50 s per epoch on an idle
+2-core CPU with them, so 15 epochs fit the 15-minute budget; wider layers would not.
+
+Threads: with the machine shared (load average 5-9 on 2 cores), two PyTorch threads per process made
+things much worse: a first full run with 2 threads needed about 1.6 s per batch (some 12 minutes for one
+epoch) because each thread waits for the other at every operation while both compete with other jobs.
+With one thread (OMP_NUM_THREADS=1, as in the subset trials, about 4 minutes per 60,000 images) the
+run below finishes in a reasonable time. On an idle machine, use the default (one thread per core).
 """
 
 
@@ -57,6 +63,15 @@ class LoadSampler:
         self._thread.join()
 
 
+def _describe(augment) -> str:
+    """``random_augment(max_shift=2, ...)`` for a functools.partial, without memory addresses."""
+    if augment is None:
+        return "none"
+    func = getattr(augment, "func", augment)
+    kwargs = ", ".join(f"{k}={v!r}" for k, v in getattr(augment, "keywords", {}).items())
+    return f"{func.__name__}({kwargs})"
+
+
 def run() -> str:
     if config.is_fast():
         raise RuntimeError("run the benchmark in full mode (COURSE_FAST=0)")
@@ -75,7 +90,7 @@ def run() -> str:
     met = lambda ok: "**met**" if ok else "**MISSED**"  # noqa: E731
     return f"""\
 `zoo.trained("vgg", retrain=True)`: {recipe.build.__name__}() trained for {history.epochs} epochs on all
-60,000 training images with {recipe.fit_kwargs}, augmentation {recipe.augment}; device {device},
+60,000 training images with {recipe.fit_kwargs}, augmentation {_describe(recipe.augment)}; device {device},
 {torch.get_num_threads()} threads. Checkpoint saved as `.cache/checkpoints/{zoo.checkpoint_name('vgg')}.pt`.
 
 | measure | value |
