@@ -144,8 +144,10 @@ def test_zoo_checkpoint_of_another_architecture_is_reported_and_retrained(tmp_pa
     assert calls == ["cnn_bn"] and torch.equal(again.conv1.weight, model.conv1.weight)
 
 
-def test_fast_and_full_checkpoints_have_different_names(monkeypatch):
+def test_checkpoint_names_separate_modes_and_variants(monkeypatch):
     monkeypatch.setenv("COURSE_FAST", "1")
-    fast = zoo.checkpoint_name("cnn")
+    fast = {name: zoo.checkpoint_name(name) for name in LESSON_RECIPES}
     monkeypatch.setenv("COURSE_FAST", "0")
-    assert fast == "cnn-fast" and zoo.checkpoint_name("cnn") == "cnn-full"
+    full = {name: zoo.checkpoint_name(name) for name in LESSON_RECIPES}
+    assert fast["cnn"].startswith("cnn-fast") and full["cnn"].startswith("cnn-full")
+    assert len(set(fast.values()) | set(full.values())) == 2 * len(LESSON_RECIPES)
