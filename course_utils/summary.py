@@ -232,7 +232,9 @@ class RFStep:
     """One conv/pool layer in a receptive-field calculation.
 
     ``receptive_field``: side of the input square (pixels) that one output value of this layer
-    sees; ``jump``: input pixels between two neighbouring outputs (the product of the strides so far).
+    sees; ``jump``: input pixels between two neighbouring outputs (the product of the strides so far);
+    ``start``: input row (and column) where output (0, 0)'s window begins, negative when padding
+    lets it start outside the image, so output (y, x) sees rows ``start + y*jump`` onwards.
     """
     name: str
     kernel: int
@@ -240,6 +242,7 @@ class RFStep:
     dilation: int
     receptive_field: int
     jump: int
+    start: int = 0
 
 
 def _square(value, what: str, name: str) -> int:
@@ -251,20 +254,22 @@ def _square(value, what: str, name: str) -> int:
     return int(value)
 
 
-def _geometry_layers(model: nn.Module) -> list[tuple[str, int, int, int]]:
-    """(name, kernel, stride, dilation) of the conv/pool layers of a plain chain, in order;
+def _geometry_layers(model: nn.Module) -> list[tuple[str, int, int, int, int]]:
+    """(name, kernel, stride, dilation, padding) of the conv/pool layers of a plain chain, in order;
     stops at the first Flatten, Linear or adaptive pooling (the end of the convolutional part)."""
     out = []
     for name, m in model.named_modules():
         if isinstance(m, (nn.Flatten, nn.Linear) + ADAPTIVE):
             break
-        if isinstance(m, nn.modules.conv._ConvNd):
-            out.append((name, _square(m.kernel_size, "kernel", name), _square(m.stride, "stride", name),
-                        _square(m.dilation, "dilation", name)))
-        elif isinstance(m, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
-            stride = m.stride if m.stride is not None else m.kernel_size
-            out.append((name, _square(m.kernel_size, "kernel", name), _square(stride, "stride", name),
-                        _square(getattr(m, "dilation", 1), "dilation", name)))
+        if isinstance(m, (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd,
+                          nn.modules.pooling._AvgPoolNd)):
+            kernel = _square(m.kernel_size, "kernel", name)
+            stride = _square(m.stride if m.stride is not None else m.kernel_size, "stride", name)
+            dilation = _square(getattr(m, "dilation", 1), "dilation", name)
+            padding = m.padding
+            if isinstance(padding, str):  # Conv2d(padding="same" | "valid")
+                padding = dilation * (kernel - 1) // 2 if padding == "same" else 0
+            out.append((name, kernel, stride, dilation, _square(padding, "padding", name)))
     return out
 
 
@@ -273,7 +278,8 @@ def receptive_fields(layers: nn.Module | Iterable[Sequence[int]]) -> list[RFStep
 
     ``layers``: a plain chain ``nn.Module`` (e.g. ``nn.Sequential``; layers that change no
     geometry, such as ReLU or batch norm, are skipped; the walk stops at Flatten/Linear), or
-    tuples ``(kernel, stride)`` / ``(kernel, stride, dilation)``. Residual networks are not chains.
+    tuples ``(kernel, stride)`` / ``(kernel, stride, dilation)`` (no padding, so ``start`` stays 0).
+    Residual networks are not chains.
 
     The rule, with r = 1 and j = 1 for the input pixel: each layer with kernel F, stride S and
     dilation D grows the field by (D*(F-1)) * j, i.e. r <- r + D*(F-1)*j, then j <- j*S. Three
@@ -289,15 +295,16 @@ def receptive_fields(layers: nn.Module | Iterable[Sequence[int]]) -> list[RFStep
                 raise ValueError(f"layer {i}: expected (kernel, stride) or (kernel, stride, dilation), "
                                  f"got {layer}")
             kernel, stride, dilation = (*layer, 1)[:3]
-            spec.append((f"layer{i + 1}", kernel, stride, dilation))
-    r, j, steps = 1, 1, []
-    for name, kernel, stride, dilation in spec:
+            spec.append((f"layer{i + 1}", kernel, stride, dilation, 0))
+    r, j, start, steps = 1, 1, 0, []
+    for name, kernel, stride, dilation, padding in spec:
         for what, v in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
             if int(v) != v or v < 1:
                 raise ValueError(f"layer {name}: {what} must be a whole number >= 1, got {v}")
         r += dilation * (kernel - 1) * j
+        start -= padding * j
         j *= stride
-        steps.append(RFStep(name, int(kernel), int(stride), int(dilation), int(r), int(j)))
+        steps.append(RFStep(name, int(kernel), int(stride), int(dilation), int(r), int(j), int(start)))
     return steps
 
 

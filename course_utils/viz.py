@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import summary
+
 # ---------------------------------------------------------------- small helpers
 
 
@@ -142,44 +144,26 @@ class ReceptiveField:
         return self.offset + y * self.jump, self.offset + x * self.jump
 
 
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
-
-
 def receptive_field(model: nn.Module, layer: str) -> ReceptiveField:
     """The receptive field of a unit in ``layer``'s output, from the model's conv and pool layers.
 
-    Walks the leaf modules in registration order (the order of the forward pass in an
-    ``nn.Sequential`` and in torchvision's VGG) up to and including ``layer``. Each conv or
-    pool with kernel k, stride s, padding p and dilation d grows the window by
-    ``(d*(k-1)) * jump``, moves its start by ``-p * jump`` and multiplies the jump by s.
-    Layers that change no geometry (ReLU, batch norm, dropout) are skipped; a Linear,
-    Flatten or adaptive pool before ``layer`` raises ValueError (a unit there sees the whole image).
-    Only square kernels/strides/paddings are supported (the course's networks use nothing else).
+    The geometry comes from ``summary.receptive_fields`` (the lesson-06 calculator, which also
+    tracks where the window starts); a layer that changes no geometry (ReLU, batch norm, dropout)
+    has the receptive field of the conv or pool before it. A Linear, Flatten or adaptive pool
+    before ``layer`` raises ValueError (a unit there sees the whole image).
     """
     get_layer(model, layer)
-    size, jump, offset = 1, 1, 0
+    steps = {step.name: step for step in summary.receptive_fields(model)}
+    current = ReceptiveField(1, 1, 0)
     for name, module in model.named_modules():
-        is_leaf = not any(True for _ in module.children())
-        if is_leaf and name:
-            if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-                k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
-                d = _pair(getattr(module, "dilation", 1))
-                p = module.padding
-                if isinstance(p, str):  # Conv2d(padding="same" | "valid")
-                    p = d[0] * (k[0] - 1) // 2 if p == "same" else 0
-                p = _pair(p)
-                if any(a != b for a, b in (k, s, p, d)):
-                    raise ValueError(f"Layer {name!r} is not square (kernel {k}, stride {s}, padding {p}); "
-                                     "receptive_field handles square layers only.")
-                size += d[0] * (k[0] - 1) * jump
-                offset -= p[0] * jump
-                jump *= s[0]
-            elif not isinstance(module, _SPATIAL_NEUTRAL):
-                raise ValueError(f"Layer {name!r} ({type(module).__name__}) comes before or is {layer!r} and has no "
-                                 "spatial receptive field: units from here on see the whole image.")
+        if name in steps:
+            step = steps[name]
+            current = ReceptiveField(step.receptive_field, step.jump, step.start)
+        elif not any(True for _ in module.children()) and not isinstance(module, _SPATIAL_NEUTRAL):
+            raise ValueError(f"Layer {name!r} ({type(module).__name__}) comes before or is {layer!r} and has no "
+                             "spatial receptive field: units from here on see the whole image.")
         if name == layer:
-            return ReceptiveField(size, jump, offset)
+            return current
     raise AssertionError("unreachable: get_layer found the layer")  # pragma: no cover
 
 

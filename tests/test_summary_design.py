@@ -236,3 +236,12 @@ def test_design_html_explains_invalid_designs():
 
     page = design_html(blocks=6, convs_per_block=1, width=8, pool=True, fc_layers=1)
     assert "cannot be built" in page and "1x1 map" in page and "<table>" not in page
+
+
+def test_receptive_field_start_follows_padding():
+    from torch import nn
+    from course_utils.summary import receptive_fields
+    stack = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1))
+    starts = [(s.receptive_field, s.jump, s.start) for s in receptive_fields(stack)]
+    assert starts == [(3, 1, -1), (4, 2, -1), (8, 2, -3)]
+    assert receptive_fields([(3, 1), (2, 2)])[-1].start == 0  # tuples carry no padding
