@@ -2,7 +2,7 @@
 regularised variants, each trained through its zoo recipe on all 60,000 training images.
 
 Every model is retrained (``zoo.trained(name, retrain=True)``), which also refreshes its
-full-mode checkpoint in .cache/checkpoints for lessons 05-07. Accuracies are measured after
+full-mode checkpoint in .cache/checkpoints for lessons 05-08. Accuracies are measured after
 training in evaluation mode (train accuracy on the plain training images).
 
 The course machine is shared by several jobs. PyTorch's two intra-op threads collapse when the

@@ -1,5 +1,5 @@
-"""Lesson 06: train the VGG-style Fashion-MNIST network with its recipe (zoo.RECIPES["vgg"]) in full
-mode, save the checkpoint through zoo (lesson 07 reuses it), and report test accuracy, parameters,
+"""Lesson 07: train the VGG-style Fashion-MNIST network with its recipe (zoo.RECIPES["vgg"]) in full
+mode, save the checkpoint through zoo (lesson 08 reuses it), and report test accuracy, parameters,
 training time and whether the targets are met.
 
 Targets (issue 8): test accuracy >= 93.5% (the zalando benchmark's VGG16), aim 94%; under 15 minutes

@@ -1,4 +1,4 @@
-"""An ImageNet VGG16 for lesson 07, from weights the student provides locally: nothing is downloaded.
+"""An ImageNet VGG16 for lesson 08, from weights the student provides locally: nothing is downloaded.
 
 ``load_vgg16()`` looks for torchvision's VGG16 weights file (``vgg16-397923af.pth``, a
 state_dict) in this order:

@@ -108,7 +108,7 @@ def vgg_fashion(widths: tuple[int, ...] = (32, 64, 128), convs_per_block: int = 
 
 
 def fc_to_conv(model: nn.Sequential, input_shape: tuple[int, int, int]) -> nn.Sequential:
-    """The same network with its fully-connected head rewritten as convolutions (lesson 06).
+    """The same network with its fully-connected head rewritten as convolutions (lesson 07).
 
     ``model`` is a chain ``body -> Flatten -> Linear/ReLU/Dropout ...`` and ``input_shape`` the
     (C, H, W) it was trained on. If the body turns that input into a C' x H' x W' map, the first

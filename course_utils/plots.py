@@ -161,7 +161,7 @@ def plot_layer_stack(table, title: str = "Layer stack", include_pooling: bool = 
     return fig
 
 
-# ---------------------------------------------------------------- lesson 07: looking inside a network
+# ---------------------------------------------------------------- lesson 08: looking inside a network
 
 def show_kernels(weights, ncols: int = 8, title: str | None = None, size: float = 0.9, channel: int = 0):
     """Convolution kernels as small images, one per output channel.

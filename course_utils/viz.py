@@ -1,4 +1,4 @@
-"""Looking inside a trained CNN (lesson 07): activations, receptive fields, top-k patches,
+"""Looking inside a trained CNN (lesson 08): activations, receptive fields, top-k patches,
 occlusion, gradient saliency, activation maximisation and embeddings.
 
 Plain functions on tensors; the figures are drawn by ``plots`` and the notebook. Every

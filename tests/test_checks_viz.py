@@ -1,4 +1,4 @@
-"""Checkers of lesson 07: right answers accepted, each typical mistake named, stubs 'not done yet'."""
+"""Checkers of lesson 08: right answers accepted, each typical mistake named, stubs 'not done yet'."""
 import pytest
 import torch
 

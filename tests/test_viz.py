@@ -1,4 +1,4 @@
-"""Tests of course_utils.viz (lesson 07) and course_utils.imagenet (the local VGG16 loader)."""
+"""Tests of course_utils.viz (lesson 08) and course_utils.imagenet (the local VGG16 loader)."""
 import math
 import random
 from collections import OrderedDict

@@ -1,4 +1,4 @@
-"""Checkers for lesson 06 (VGG and ConvNet design): a VGG block's size, the receptive field of a
+"""Checkers for lesson 07 (VGG and ConvNet design): a VGG block's size, the receptive field of a
 stack, and the largest batch that fits in memory.
 
 Each checker calls the student's function on several cases, compares with the reference, and

@@ -1,4 +1,4 @@
-"""Checkers for lesson 07 (what a CNN learns): a forward hook, a receptive field, an occlusion drop."""
+"""Checkers for lesson 08 (what a CNN learns): a forward hook, a receptive field, an occlusion drop."""
 from __future__ import annotations
 
 from collections import OrderedDict

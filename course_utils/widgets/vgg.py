@@ -1,4 +1,4 @@
-"""Lesson 06: a ConvNet design explorer. Choose depth, width and pooling of a small network
+"""Lesson 07: a ConvNet design explorer. Choose depth, width and pooling of a small network
 following INPUT -> [[CONV -> RELU]*N -> POOL?]*M -> [FC -> RELU]*K -> FC and see its layer
 table, parameter count, receptive field and training memory update.
 

@@ -1,4 +1,4 @@
-"""Lesson 07 explorers: feature maps of any layer for any image, and occlusion with its knobs.
+"""Lesson 08 explorers: feature maps of any layer for any image, and occlusion with its knobs.
 
 What they show is computed by ``viz.feature_map_view`` and ``viz.occlusion``; this module
 only draws it.
