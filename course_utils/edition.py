@@ -157,10 +157,50 @@ def problems(nb: dict, lesson: str) -> list[str]:
             found.append(f"cell {i}: solution markers outside a solution cell")
         if not is_solution(cell) and "nbgrader" in cell["metadata"]:
             found.append(f"cell {i}: nbgrader metadata on a cell that is not a solution")
+    found += unguarded_uses(nb)
     ids = [exercise_id(c) for c in cells if is_solution(c) and exercise_id(c)]
     found += [f"exercise id {i!r} is used by more than one solution" for i in sorted(set(ids)) if ids.count(i) > 1]
     stubs = [exercise_id(c) for c in cells if exercise_id(c) and not is_solution(c)]
     found += [f"stub with id {i!r} has no solution cell" for i in sorted(set(stubs) - set(ids))]
+    return found
+
+
+def _names(tree: ast.Module) -> set[str]:
+    """Names a cell defines at its top level (functions and plain assignments)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def unguarded_uses(nb: dict) -> list[str]:
+    """Cells that use an exercise's answer without ``yours_or_reference``.
+
+    In the student edition the answer is only the student's stub, so a later cell must first rebind
+    it, ``name = yours_or_reference(name, reference, check)``, or define it afresh.
+    """
+    found = []
+    cells = nb["cells"]
+    for ex in exercises(nb):
+        if ex.stub is None:
+            continue
+        answers = _names(ast.parse(source(cells[ex.stub])))
+        for i in range(ex.solution + 1, len(cells)):
+            cell = cells[i]
+            if cell["cell_type"] != "code" or is_solution(cell) or not answers:
+                continue
+            tree = ast.parse(source(cell))
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            rebound = {n.targets[0].id for n in tree.body if isinstance(n, ast.Assign)
+                       and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+                       and getattr(n.value.func, "id", None) == "yours_or_reference"}
+            for name in sorted(answers & used - rebound):
+                found.append(f"cell {i} uses {name!r} from exercise {ex.id} (a stub in the student edition): "
+                             f"start the cell with {name} = yours_or_reference({name}, reference, check)")
+            answers -= rebound | (_names(tree) - rebound)  # from here on the name is safe
     return found
 
 

@@ -154,3 +154,15 @@ def test_build_writes_every_lesson_and_a_handout(tmp_path):
                    *(f"notebooks/{p.name}" for p in LESSONS)]:
         assert f"handout/{needed}" in names
     assert not any("__pycache__" in n for n in names)
+
+
+def test_a_later_cell_must_not_use_an_unfinished_answer():
+    nb = nbformat.v4.new_notebook(cells=[
+        *_exercise_cells("def area(w, h):\n    raise NotImplementedError\n\n\ncheck_area(area)",
+                         "def area(w, h):\n    return w * h\n\n\ncheck_area(area)"),
+        nbformat.v4.new_code_cell("print(area(2, 3))")])
+    edition.stamp(nb, "09")
+    assert [p for p in edition.problems(nb, "09") if "cell 2 uses 'area'" in p and "yours_or_reference" in p]
+    nb.cells[2].source = "area = yours_or_reference(area, lambda w, h: w * h, check_area)\nprint(area(2, 3))"
+    nb.cells.append(nbformat.v4.new_code_cell("print(area(4, 5))"))  # rebound above: safe from here on
+    assert edition.problems(nb, "09") == []
