@@ -143,6 +143,8 @@ def problems(nb: dict, lesson: str) -> list[str]:
             found.append(f"{where}: the id should be '{lesson}-' and a lower-case slug, e.g. '{lesson}-output-size'")
         if ex.stub is None:
             found.append(f"{where}: no stub cell with the same id before the solution")
+        elif source(cells[ex.stub]).rstrip().splitlines()[-1:] != source(sol).rstrip().splitlines()[-1:]:
+            found.append(f"{where}: the stub and the solution end with the same checker call")
         if sol["cell_type"] != "code" or not sol["metadata"].get("jupyter", {}).get("source_hidden"):
             found.append(f"{where}: a solution is a collapsed code cell (jupyter.source_hidden)")
         if sol["metadata"].get("nbgrader") != nbgrader_metadata(ex.id):
@@ -200,7 +202,7 @@ def unguarded_uses(nb: dict) -> list[str]:
             for name in sorted(answers & used - rebound):
                 found.append(f"cell {i} uses {name!r} from exercise {ex.id} (a stub in the student edition): "
                              f"start the cell with {name} = yours_or_reference({name}, reference, check)")
-            answers -= rebound | (_names(tree) - rebound)  # from here on the name is safe
+            answers -= _names(tree)  # rebound or defined afresh: safe from here on
     return found
 
 
