@@ -181,15 +181,16 @@ def _names(tree: ast.Module) -> set[str]:
 def unguarded_uses(nb: dict) -> list[str]:
     """Cells that use an exercise's answer without ``yours_or_reference``.
 
-    In the student edition the answer is only the student's stub, so a later cell must first rebind
-    it, ``name = yours_or_reference(name, reference, check)``, or define it afresh.
+    In the student edition the answer is only the student's stub (and names only the solution
+    defines do not exist), so a later cell must first rebind it,
+    ``name = yours_or_reference(name, reference, check)``, or define it afresh.
     """
     found = []
     cells = nb["cells"]
     for ex in exercises(nb):
         if ex.stub is None:
             continue
-        answers = _names(ast.parse(source(cells[ex.stub])))
+        answers = _names(ast.parse(source(cells[ex.stub]))) | _names(ast.parse(source(cells[ex.solution])))
         for i in range(ex.solution + 1, len(cells)):
             cell = cells[i]
             if cell["cell_type"] != "code" or is_solution(cell) or not answers:
