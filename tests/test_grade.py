@@ -51,6 +51,20 @@ def _verdicts(rows):
     return {row.exercise: (row.verdict, row.message) for row in rows}
 
 
+def test_feedback_displays_a_machine_readable_verdict():
+    from IPython.core.formatters import DisplayFormatter
+    bundle, _ = DisplayFormatter().format(check_pool_output_size(lambda w, f, s: w // s))
+    assert bundle[grade.FEEDBACK_MIME] == {"ok": False, "message": check_pool_output_size(lambda w, f, s: w // s).message}
+    assert "text/plain" in bundle and "text/html" in bundle, "the notebook still shows text and HTML"
+
+
+def test_a_cell_with_several_checks_takes_the_worst_verdict():
+    verdicts = [{"ok": True, "message": "sigmoid fine."}, {"ok": None, "message": "relu not done."}]
+    assert grade.combine(verdicts) == ("not done", "relu not done.")
+    assert grade.combine(verdicts + [{"ok": False, "message": "bad."}]) == ("wrong", "bad.")
+    assert grade.combine(verdicts[:1]) == ("correct", "sigmoid fine.")
+
+
 def test_instructor_edition_is_all_correct(tmp_path):
     rows = grade.grade(_save(instructor_notebook(), tmp_path / "instructor.ipynb"), timeout=120)
     assert [(r.exercise, r.verdict) for r in rows] == [(i, "correct") for i in IDS]
