@@ -55,7 +55,8 @@ slides: $(STAMP)
 
 # Unit tests, repo checks and every notebook (nbval, fast mode) in both editions: the course's and
 # the student edition (no solution cells; its own copy, so `make student`'s folder is never touched),
-# spread over the CPU cores.
+# spread over the CPU cores. The student edition costs as much again as the course's notebooks;
+# `make test PYTEST_ARGS=--ignore=build/test-student` leaves it out.
 # One math thread per worker: JOBS workers with several OpenMP threads each oversubscribe the
 # cores, and small PyTorch models then run many times slower than single-threaded.
 test: $(STAMP)

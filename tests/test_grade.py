@@ -111,6 +111,13 @@ def test_a_run_past_the_timeout_is_stopped_and_reported(tmp_path):
     assert [results[i] for i in IDS] == [("error", "no checker verdict: the run passed the 3 s time limit")] * 2
 
 
+def test_a_crashed_kernel_is_reported(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[_cell("import os\nos._exit(1)"), _cell(VALUE_STUB, IDS[1])])
+    results = _verdicts(grade.grade(_save(nb, tmp_path / "crash.ipynb"), timeout=60))
+    assert results[grade.WHOLE] == ("error", "the kernel died (a crash, or out of memory)")
+    assert results[IDS[1]][0] == "error"
+
+
 def test_command_line_grades_every_submission_and_writes_csv(tmp_path, capsys):
     """Broken files get a row each; the student edition, graded after them, is all "not done"."""
     good = _save(student_notebook(), tmp_path / "good.ipynb")
