@@ -1,5 +1,6 @@
 """The course package as `pip install .`, Binder and conda users get it: a wheel built from the
 repository holds every module under course_utils/ (sub-packages such as checks/ and widgets/ too)."""
+import ast
 import shutil
 import subprocess
 import sys
@@ -26,3 +27,57 @@ def test_wheel_holds_every_module(tmp_path):
     assert not missing, f"the wheel leaves out {missing}: check [tool.setuptools.packages.find] in pyproject.toml"
     strays = sorted(n for n in in_wheel if not n.startswith(("course_utils/", "course_utils-")))
     assert not strays, f"the wheel holds files outside course_utils: {strays}"
+
+
+# ---------------------------------------------------------------- dependency direction (DESIGN.md)
+
+PACKAGE = ROOT / "course_utils"
+DISPLAY_LIBRARIES = ("matplotlib.pyplot", "ipywidgets", "IPython")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Dotted names that ``path`` imports anywhere in the file, relative imports made absolute."""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1] + [node.module or ""]).strip(".") \
+                if node.level else node.module
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _layer(module: str) -> int:
+    """0 config, 1 plain modules (NumPy, torch), 2 plots (figures), 3 checks/ and widgets/."""
+    name = (module.split(".") + [""])[1]
+    return {"config": 0, "plots": 2, "checks": 3, "widgets": 3}.get(name, 1)
+
+
+def test_no_module_imports_a_higher_one():
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        me = _module_name(path)
+        for other in sorted(_imports(path)):
+            if other.startswith("course_utils.") and _layer(other) > _layer(me):
+                wrong.append(f"{me} imports {other}")
+            if _layer(me) < 2 and other.startswith(DISPLAY_LIBRARIES):
+                wrong.append(f"{me} imports {other}: display code stays in plots and widgets")
+    assert not wrong, "imports against the dependency direction of DESIGN.md:\n" + "\n".join(wrong)
+
+
+def test_widgets_show_figures_one_way():
+    """Inside an Output widget a figure is shown with display(fig), then closed so pyplot forgets it
+    (plt.show() shows pyplot's global figures and takes no figure)."""
+    for path in sorted((PACKAGE / "widgets").glob("*.py")):
+        source = path.read_text()
+        assert "plt.show(" not in source, f"{path.name}: show a figure with display(fig); plt.close(fig)"
+        assert source.count("display(fig)") == source.count("plt.close(fig)"), path.name
