@@ -113,14 +113,6 @@ class LayerTable:
                 f"activations per image: {self.total_activations:,} "
                 f"({format_bytes(self.activation_bytes)} at {self.bytes_per_value} bytes each)")
 
-    def to_markdown(self) -> str:
-        """The table as GitHub Markdown (numbers right-aligned)."""
-        head, body, total = self._cells()
-        lines = ["| " + " | ".join(head) + " |", "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-        lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total) + " |")
-        return "\n".join(lines) + "\n\n" + self._caption()
-
     def to_html(self) -> str:
         """The table as an HTML fragment (Jupyter shows it when a LayerTable ends a cell)."""
         head, body, total = self._cells()

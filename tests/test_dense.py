@@ -134,7 +134,7 @@ def test_graph_of_the_two_layer_example():
     graph = backward_graph(y, names)
     assert sorted(graph.leaves()) == ["AccumulateGrad (fc1.bias 2)", "AccumulateGrad (fc1.weight 2x2)",
                                       "AccumulateGrad (fc2.weight 1x2)", "AccumulateGrad (x 1x2)"]
-    assert "Sin" in graph.ops and "Addmm" in graph.ops
+    assert "Sin" in graph.labels and "Addmm" in graph.labels
     # every node is reached exactly once and the edges match grad_fn.next_functions
     assert len(graph.labels) == len(set(range(len(graph.labels))))
     root = graph.roots[0]
@@ -147,15 +147,15 @@ def test_graph_of_the_two_layer_example():
 
 def test_graph_without_activation_has_no_sine_and_shared_nodes_are_shown_once():
     y, names = _two_layer()
-    assert "Sin" not in backward_graph(y, names).ops
+    assert "Sin" not in backward_graph(y, names).labels
     fc = nn.Linear(3, 4)
     x = torch.randn(2, 3)
     h = torch.relu(fc(x))
     graph = backward_graph([h.sum(), (h * h).sum()], dict(fc.named_parameters()))
     assert len(graph.roots) == 2
-    assert graph.ops.count("Relu") == 1  # one node, reached from both outputs
+    assert graph.labels.count("Relu") == 1  # one node, reached from both outputs
     assert "(shown above)" in str(graph)
-    relu = graph.ops.index("Relu")
+    relu = graph.labels.index("Relu")
     assert sum(j == relu for _, j in graph.edges) == 3  # from the sum and twice from the product
 
 

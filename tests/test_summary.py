@@ -113,10 +113,10 @@ def test_layer_table_rows_and_rendering():
     assert table.row("conv1").output_shape == (32, 28, 28)
     with pytest.raises(ValueError, match="unknown layer 'conv9'; choose one of"):
         table.row("conv9")
-    md, page = table.to_markdown(), table._repr_html_()
+    page = table._repr_html_()
     for name in ("conv1", "pool2", "fc2"):
-        assert f"| {name} |" in md and f">{name}<" in page
-    assert f"{table.total_params:,}" in md and str(table).startswith("layer")
+        assert f">{name}<" in page
+    assert f"{table.total_params:,}" in page and str(table).startswith("layer")
 
 
 def test_largest_batch_for_vgg16(vgg16):
