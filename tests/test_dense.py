@@ -56,7 +56,7 @@ def test_activation_curve_is_the_widget_logic():
     torch.testing.assert_close(dy, torch.tensor([0.25, 0.25, 0.25, 1.0, 1.0], dtype=torch.float64))
     x, y, dy = A.activation_curve("sigmoid")
     assert len(x) == 401 and float(dy.max()) == pytest.approx(0.25)
-    with pytest.raises(KeyError, match="choose one of"):
+    with pytest.raises(ValueError, match="unknown activation '.*'; choose one of"):
         A.activation_curve("swish")
     with pytest.raises(ValueError, match="lo < hi"):
         A.activation_curve("relu", lo=1, hi=1)
@@ -109,7 +109,7 @@ def test_fit_is_repeatable_and_accepts_other_targets():
 def test_one_hidden_layer_rejects_bad_arguments():
     with pytest.raises(ValueError, match="at least 1"):
         approximation.one_hidden_layer(0)
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="unknown activation '.*'; choose one of"):
         approximation.one_hidden_layer(3, "softplus")
     with pytest.raises(ValueError, match="lo < hi"):
         approximation.fit_one_hidden_layer(3, lo=1, hi=0)
