@@ -1,6 +1,7 @@
 """The course package as `pip install .`, Binder and conda users get it: a wheel built from the
 repository holds every module under course_utils/ (sub-packages such as checks/ and widgets/ too)."""
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -81,3 +82,36 @@ def test_widgets_show_figures_one_way():
         source = path.read_text()
         assert "plt.show(" not in source, f"{path.name}: show a figure with display(fig); plt.close(fig)"
         assert source.count("display(fig)") == source.count("plt.close(fig)"), path.name
+
+
+# ---------------------------------------------------------------- README's module map
+
+def _module_map() -> dict[str, str]:
+    """{module or sub-package/: its line} from the Layout section of README.md, in order."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1): m.group(0) for m in re.finditer(r"^  (\w+/?) {2,}.*$", layout, re.M)}
+
+
+def test_readme_lists_every_module_once_in_dependency_order():
+    listed = list(_module_map())
+    on_disk = [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"]
+    on_disk += [p.name + "/" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()]
+    assert sorted(listed) == sorted(on_disk), \
+        f"README's Layout lists {sorted(set(listed) - set(on_disk))} that do not exist and misses " \
+        f"{sorted(set(on_disk) - set(listed))}: one line per module"
+    for package in (n for n in listed if n.endswith("/")):
+        line = _module_map()[package]
+        missing = [p.stem for p in (PACKAGE / package).glob("*.py") if p.stem != "__init__" and p.stem not in line]
+        assert not missing, f"README's line for {package} does not name {missing}"
+    position = {name.rstrip("/"): i for i, name in enumerate(listed)}
+    late = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        me = _module_name(path).split(".")[1:2] or [""]
+        for other in _imports(path):
+            parts = other.split(".")
+            if parts[0] == "course_utils" and len(parts) > 1 and parts[1] in position and me[0] in position \
+                    and position[parts[1]] > position[me[0]]:
+                late.append(f"{me[0]} imports {parts[1]}, listed below it")
+    assert not late, "README's Layout is ordered bottom-up (a module imports only those above it):\n" \
+        + "\n".join(sorted(set(late)))
