@@ -1,6 +1,8 @@
 """The networks trained in the course, as plain ``nn.Sequential`` stacks with named layers.
 
-All take Fashion-MNIST batches x: (N, 1, 28, 28) in [0, 1] and return logits (N, 10).
+The lesson networks take Fashion-MNIST batches x: (N, 1, 28, 28) in [0, 1] and return logits
+(N, 10); ``pattern_convnet`` builds the lesson-07 layer pattern for any input size. ``vgg_block``
+is the one "[3x3 conv -> batch norm? -> ReLU] x n -> pool" block both VGG-style builders use.
 """
 from __future__ import annotations
 
