@@ -47,8 +47,9 @@ def test_conv_stepper_moves_the_window_and_shows_errors():
 
 
 def test_pool_stepper_follows_window_and_stride():
-    ui = pool_stepper({"toy": TOY})
+    ui = pool_stepper({"toy": TOY}, direction="backward")
     c = _controls(ui)
+    assert c["pass"].value == "backward"
     assert c["window F"].value == 3 and c["stride"].value == 2 and c["position"].max == 3
     c["pass"].value = "backward"
     c["padding"].value = 2                                                # more than half the window
@@ -65,3 +66,9 @@ def test_figures_title_each_panel():
         titled = [ax for ax in fig.axes if ax.get_title()]
         assert fig.texts and titled and all(ax.get_xlabel() == "column" for ax in titled)
         assert "step " in fig.texts[0].get_text()
+
+
+def test_unknown_direction_names_the_choices():
+    import pytest
+    with pytest.raises(ValueError, match="forward"):
+        pool_stepper({"toy": TOY}, direction="sideways")

@@ -76,6 +76,11 @@ def _done_and_current(ax, at: stepper.Position) -> None:
     _outline(ax, at.i, at.j, color="red", lw=3)
 
 
+def _check_direction(direction: str) -> None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}.")
+
+
 def _figure(rows: int, cols: int) -> tuple[plt.Figure, np.ndarray]:
     return plt.subplots(rows, cols, figsize=(2.5 * cols, 2.3 * rows + 0.5), squeeze=False)
 
@@ -91,6 +96,7 @@ def draw_conv_step(x: np.ndarray, w: np.ndarray, b: float, stride: int, padding:
     forward: input channel with the window | kernel slice | products, and the output so far.
     backward: dout with the current cell | dout[i, j] * kernel slice | dx so far with the window.
     """
+    _check_direction(direction)
     c = len(x)
     names, cmaps = _channel_names(c), _channel_cmaps(c)
     image_box = (padding, padding, x.shape[1], x.shape[2]) if padding else None
@@ -135,6 +141,7 @@ def draw_pool_step(x: np.ndarray, f: int, stride: int, padding: int, step: int,
     forward: input channel with the window and its winner (green) | the window | the output so far.
     backward: dout with the current cell | the input and the winner | dx so far (winner only).
     """
+    _check_direction(direction)
     c = len(x)
     names, cmaps = _channel_names(c), _channel_cmaps(c)
     image_box = (padding, padding, x.shape[1], x.shape[2]) if padding else None
@@ -177,11 +184,12 @@ def _dout(shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callable[[], int],
-                draw: Callable[[int, str], plt.Figure]) -> W.VBox:
-    """Shared controls: direction, Play + position slider; redraws on every change. ``count()``
-    returns the number of steps (raises ValueError for an invalid setting), ``draw(step, direction)``
-    the figure."""
-    direction = W.ToggleButtons(options=DIRECTIONS, value="forward", description="pass")
+                draw: Callable[[int, str], plt.Figure], start: str) -> W.VBox:
+    """Shared controls: direction (starting at ``start``), Play + position slider; redraws on every
+    change. ``count()`` returns the number of steps (raises ValueError for an invalid setting),
+    ``draw(step, direction)`` the figure."""
+    _check_direction(start)
+    direction = W.ToggleButtons(options=DIRECTIONS, value=start, description="pass")
     position = W.IntSlider(value=0, min=0, max=0, description="position", continuous_update=True)
     play = W.Play(value=0, min=0, max=0, interval=1200, description="play")
     W.jslink((play, "value"), (position, "value"))
@@ -229,9 +237,10 @@ def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callabl
     return W.VBox([W.HBox([example, direction]), W.HBox([play, position]), W.HBox(settings), caption, out])
 
 
-def conv_stepper(examples: ConvExamples) -> W.VBox:
-    """Step through a convolution. examples: {name: (x (C, H, W), w (C, F, F), bias)}.
-    Returns the widget (display it as a cell's last line)."""
+def conv_stepper(examples: ConvExamples, direction: str = "forward") -> W.VBox:
+    """Step through a convolution. examples: {name: (x (C, H, W), w (C, F, F), bias)};
+    direction: the pass shown first, "forward" or "backward". Returns the widget (display it as
+    a cell's last line)."""
     example = W.Dropdown(options=list(examples), description="input")
     stride = W.IntSlider(value=1, min=1, max=3, description="stride")
     padding = W.IntSlider(value=0, min=0, max=2, description="padding")
@@ -245,12 +254,12 @@ def conv_stepper(examples: ConvExamples) -> W.VBox:
         return draw_conv_step(*examples[example.value], stride.value, padding.value, dilation.value, step,
                               direction, dout)
 
-    return _stepper_ui(example, [stride, padding, dilation], lambda: first().at.n_steps, draw)
+    return _stepper_ui(example, [stride, padding, dilation], lambda: first().at.n_steps, draw, direction)
 
 
-def pool_stepper(examples: Mapping[str, np.ndarray]) -> W.VBox:
-    """Step through max pooling. examples: {name: x (C, H, W)}. Windows overlap when the
-    stride is smaller than the window. Returns the widget."""
+def pool_stepper(examples: Mapping[str, np.ndarray], direction: str = "forward") -> W.VBox:
+    """Step through max pooling. examples: {name: x (C, H, W)}; direction: the pass shown first.
+    Windows overlap when the stride is smaller than the window. Returns the widget."""
     example = W.Dropdown(options=list(examples), description="input")
     size = W.IntSlider(value=3, min=1, max=4, description="window F")
     stride = W.IntSlider(value=2, min=1, max=4, description="stride")
@@ -264,4 +273,4 @@ def pool_stepper(examples: Mapping[str, np.ndarray]) -> W.VBox:
         return draw_pool_step(examples[example.value], size.value, stride.value, padding.value, step,
                               direction, dout)
 
-    return _stepper_ui(example, [size, stride, padding], lambda: first().at.n_steps, draw)
+    return _stepper_ui(example, [size, stride, padding], lambda: first().at.n_steps, draw, direction)
