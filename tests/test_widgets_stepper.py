@@ -20,7 +20,9 @@ def _controls(ui):
     stack = [ui]
     while stack:
         widget = stack.pop()
-        if getattr(widget, "description", None):
+        if isinstance(widget, W.ToggleButtons):
+            found["pass"] = widget
+        elif getattr(widget, "description", None):
             found[widget.description] = widget
         stack.extend(getattr(widget, "children", ()))
     return found

@@ -46,9 +46,9 @@ def _heat(ax, arr: np.ndarray, title: str, cmap: str = "RdBu_r", limits: tuple[f
         for (i, j), v in np.ndenumerate(arr):
             if np.isfinite(v):
                 r, g, b, _ = shown.cmap(shown.norm(v))
-                ax.text(j, i, f"{v:.0f}" if v.is_integer() else f"{v:.2f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{v:.0f}" if v.is_integer() else f"{v:.2f}", ha="center", va="center", fontsize=8,
                         color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("column", fontsize=7)
@@ -83,8 +83,8 @@ def _check_direction(direction: str) -> None:
 
 def _figure(rows: int, cols: int) -> tuple[plt.Figure, np.ndarray]:
     """A grid of panels with fixed spacing (tight_layout would draw the figure twice: too slow to play)."""
-    height = 2.3 * rows + 0.7
-    fig, axes = plt.subplots(rows, cols, figsize=(2.5 * cols, height), squeeze=False)
+    height = 2.7 * rows + 0.8
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, height), squeeze=False)
     fig.subplots_adjust(left=0.05, right=0.98, bottom=0.3 / height, top=1 - 0.9 / height, wspace=0.35, hspace=0.45)
     return fig, axes
 
@@ -191,8 +191,8 @@ def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callabl
     change. ``count()`` returns the number of steps (raises ValueError for an invalid setting),
     ``draw(step, direction)`` the figure."""
     _check_direction(start)
-    direction = W.ToggleButtons(options=DIRECTIONS, value=start, description="pass",
-                                style={"button_width": "90px"})
+    direction = W.ToggleButtons(options=DIRECTIONS, value=start, tooltips=["the forward pass: output values",
+                                                                        "the backward pass: where each gradient goes"])
     position = W.IntSlider(value=0, min=0, max=0, description="position", continuous_update=True)
     play = W.Play(value=0, min=0, max=0, interval=1500, description="play")
     W.jslink((play, "value"), (position, "value"))
@@ -237,7 +237,7 @@ def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callabl
     for control in (direction, position):
         control.observe(redraw, "value")
     new_path()
-    return W.VBox([W.HBox([example, direction]), W.HBox([play, position]), W.HBox(settings), caption, out])
+    return W.VBox([W.HBox([example, direction]), W.HBox([position, play]), W.HBox(settings), caption, out])
 
 
 def conv_stepper(examples: ConvExamples, direction: str = "forward") -> W.VBox:
