@@ -8,6 +8,7 @@ and ``draw_pool_step`` return a matplotlib figure, so they also work outside a w
 from __future__ import annotations
 
 import html
+import time
 from typing import Callable, Mapping
 
 import ipywidgets as W
@@ -21,6 +22,7 @@ from .. import stepper
 ConvExamples = Mapping[str, tuple[np.ndarray, np.ndarray, float]]
 DIRECTIONS = ("forward", "backward")
 MAX_NUMBERS = 7          # panels larger than this on a side are drawn without the numbers
+PLAY_MS = 1500           # Play's step interval; slower when drawing a step takes longer (no backlog)
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -194,7 +196,7 @@ def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callabl
     direction = W.ToggleButtons(options=DIRECTIONS, value=start, tooltips=["the forward pass: output values",
                                                                         "the backward pass: where each gradient goes"])
     position = W.IntSlider(value=0, min=0, max=0, description="position", continuous_update=True)
-    play = W.Play(value=0, min=0, max=0, interval=1500, description="play")
+    play = W.Play(value=0, min=0, max=0, interval=PLAY_MS, description="play")
     W.jslink((play, "value"), (position, "value"))
     caption = W.HTML()
     out = W.Output()
@@ -214,11 +216,13 @@ def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callabl
         position.disabled = play.disabled = False
         caption.value = (f'<span style="color:#1a7f37">{n} window positions: drag the position slider or '
                          f'press &#9654; to move the window</span>')
+        started = time.perf_counter()
         with out:
             out.clear_output(wait=True)
             fig = draw(position.value, direction.value)
             display(fig)
             plt.close(fig)
+        play.interval = max(PLAY_MS, int(1500 * (time.perf_counter() - started)))
 
     def new_path(_=None):
         """A new input or setting changes the number of steps: start again in the middle of the walk."""
