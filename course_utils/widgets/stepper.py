@@ -222,7 +222,8 @@ def _stepper_ui(example: W.Dropdown, settings: list[W.IntSlider], count: Callabl
             fig = draw(position.value, direction.value)
             display(fig)
             plt.close(fig)
-        play.interval = max(PLAY_MS, int(1500 * (time.perf_counter() - started)))
+        elapsed_ms = 1000 * (time.perf_counter() - started)
+        play.interval = max(PLAY_MS, int(1.5 * elapsed_ms))      # the next step waits for this one
 
     def new_path(_=None):
         """A new input or setting changes the number of steps: start again in the middle of the walk."""
