@@ -120,7 +120,7 @@ def draw_conv_step(x: np.ndarray, w: np.ndarray, b: float, stride: int, padding:
                 axes[k, 3].axis("off")
         _heat(axes[0, 3], st.output, f"output so far\ncell ({st.at.i}, {st.at.j}) = {st.value:.3g}")
         _done_and_current(axes[0, 3], st.at)
-        terms = " + ".join(f"{s:.3g}" for s in sums)
+        terms = " + ".join(f"({s:.3g})" if s < 0 else f"{s:.3g}" for s in sums + 0.0)
         fig.suptitle(f"step {step + 1} of {st.at.n_steps}: output ({st.at.i}, {st.at.j}) = "
                      f"{terms} + bias {b:.3g} = {st.value:.3g}")
     else:
