@@ -1,7 +1,7 @@
 """Checkers for lesson 01 (pixels as features).
 
-- ``check_flatten_normalise(f)``: uint8 images (N, H, W) -> float feature vectors (N, H*W) in [0, 1];
-- ``check_to_pytorch_layout(f)``: NumPy photos (N, H, W, 3) uint8 -> torch float (N, 3, H, W) in [0, 1];
+- ``check_flatten_normalise(f)``: uint8 tensor (N, H, W) -> float32 tensor (N, H*W) in [0, 1];
+- ``check_to_pytorch_layout(f)``: NumPy photos (N, H, W, 3) uint8 -> torch float32 (N, 3, H, W) in [0, 1];
 - ``check_dense_weights(f)``: weights of one dense neuron that sees a whole H x W x C image.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Feedback, attempt, checker, right, shape_of, to_numpy, wrong
+from . import Feedback, attempt, checker, expect_int, expect_tensor, right, shape_of, to_numpy, wrong
 
 
 def _uint8_images(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -27,15 +27,20 @@ def _same(got: np.ndarray, expected: np.ndarray) -> bool:
 
 @checker
 def check_flatten_normalise(flatten_normalise) -> Feedback:
-    """``flatten_normalise(images)``: images uint8 tensor (N, H, W) -> float tensor (N, H*W) in [0, 1]."""
+    """``flatten_normalise(images)``: images uint8 tensor (N, H, W) -> float32 tensor (N, H*W) in [0, 1]."""
     for shape, seed in (((5, 28, 28), 0), ((3, 4, 6), 1), ((1, 28, 28), 2)):
         images = _uint8_images(shape, seed)
         n, h, w = shape
         got_raw = attempt(flatten_normalise, torch.from_numpy(images.copy()))
+        if not isinstance(got_raw, (torch.Tensor, np.ndarray)):
+            return wrong(expect_tensor(got_raw, (n, h * w), torch.float32, f"for images {shape} your function"))
         got = to_numpy(got_raw)
         x = images.astype(np.float64)
         expected = x.reshape(n, h * w) / 255
         if _same(got, expected):
+            bad = expect_tensor(got_raw, (n, h * w), torch.float32, "your function")
+            if bad:
+                return wrong(bad)
             continue
         gshape = shape_of(got)
         if gshape == (n, h, w):
@@ -73,18 +78,20 @@ def check_flatten_normalise(flatten_normalise) -> Feedback:
 
 @checker
 def check_to_pytorch_layout(to_pytorch) -> Feedback:
-    """``to_pytorch(photos)``: NumPy uint8 (N, H, W, 3) -> torch float (N, 3, H, W) in [0, 1]."""
+    """``to_pytorch(photos)``: NumPy uint8 (N, H, W, 3) -> torch float32 (N, 3, H, W) in [0, 1]."""
     for shape, seed in (((2, 5, 7, 3), 0), ((1, 6, 4, 3), 1), ((3, 3, 3, 3), 2)):
         photos = _uint8_images(shape, seed)
         n, h, w, c = shape
         got_raw = attempt(to_pytorch, photos.copy())
+        if not isinstance(got_raw, (torch.Tensor, np.ndarray)):
+            return wrong(expect_tensor(got_raw, (n, c, h, w), torch.float32, f"for photos {shape} your function"))
         got = to_numpy(got_raw)
         x = photos.astype(np.float64)
         expected = x.transpose(0, 3, 1, 2) / 255
         if _same(got, expected):
-            if not isinstance(got_raw, torch.Tensor):
-                return wrong(f"the values are right but you returned a {type(got_raw).__name__}; "
-                             "PyTorch layers need a tensor (torch.from_numpy(...)).")
+            bad = expect_tensor(got_raw, (n, c, h, w), torch.float32, "your function")
+            if bad:
+                return wrong(bad)
             continue
         gshape = shape_of(got)
         if gshape == shape and h != w:
@@ -118,10 +125,9 @@ def check_dense_weights(dense_weights) -> Feedback:
     """``dense_weights(h, w, c)``: how many weights one dense neuron has on an H x W x C image."""
     for h, w, c in ((32, 32, 3), (200, 200, 3), (28, 28, 1), (5, 7, 2)):
         got = attempt(dense_weights, h, w, c)
-        try:
-            got = int(got)
-        except (TypeError, ValueError):
-            return wrong(f"dense_weights({h}, {w}, {c}) returned {got!r}; return a whole number.")
+        bad = expect_int(got, f"dense_weights({h}, {w}, {c})")
+        if bad:
+            return wrong(bad)
         expected = h * w * c
         if got == expected:
             continue
