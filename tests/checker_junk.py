@@ -7,8 +7,10 @@ Use it in a test module like this::
     test_check_output_size_survives_junk = junk_test(C.check_output_size)
     # a checker with several answers: the others stay right, junk goes in at `position`
     test_check_relu_survives_junk = junk_test(check_relu, relu, relu_derivative, position=1)
+    # a value exercise (`one_value = None  # your answer`): functions are wrong, not stubs
+    test_check_one_value_survives_junk = junk_test(C.check_one_value, value=True)
 
-``junk_test(check, *right_answers, position=0, extra={})`` returns a pytest test, parametrised
+``junk_test(check, *right_answers, position=0, extra={}, value=False)`` returns a pytest test, parametrised
 over JUNK (plus ``extra``, a {name: answer} dict of junk specific to that checker). For each junk
 answer the checker must return a Feedback, never raise, and never say ``ok is True``; a stub
 (``None``, ``...``, a function raising NotImplementedError) must say "not done yet" (ok None),
@@ -93,29 +95,32 @@ JUNK = {  # ok must not be True; every entry builds a fresh answer
 }
 
 
-def assert_survives_junk(check, junk, *right_answers, position: int = 0, name: str = "junk") -> Feedback:
+def assert_survives_junk(check, junk, *right_answers, position: int = 0, name: str = "junk",
+                         value: bool = False) -> Feedback:
     """Call ``check`` with ``junk`` at ``position`` among ``right_answers``; assert the verdict is
-    a Feedback that is not ok (not done yet for a stub)."""
+    a Feedback that is not ok (not done yet for a stub). ``value``: the exercise asks for a value,
+    not a function, so any function is wrong and only ``None``/``...`` are stubs."""
     answers = list(right_answers)
     answers.insert(position, junk)
     feedback = check(*answers)  # must not raise
     assert isinstance(feedback, Feedback), f"{name}: got {type(feedback).__name__}, not Feedback"
     assert feedback.ok is not True, f"{name} was accepted: {feedback}"
     assert isinstance(feedback.message, str) and feedback.message
-    if name in STUBS:
+    if name in STUBS and not (value and callable(junk)):
         assert feedback.ok is None, f"{name} should be 'not done yet': {feedback}"
-    if name == "returns None":
+    if name == "returns None" and not value:
         assert feedback.ok is False and "return" in feedback.message, feedback
     return feedback
 
 
-def junk_test(check, *right_answers, position: int = 0, extra: dict | None = None):
-    """A pytest test that feeds ``check`` every entry of JUNK (and of ``extra``, {name: answer})."""
+def junk_test(check, *right_answers, position: int = 0, extra: dict | None = None, value: bool = False):
+    """A pytest test that feeds ``check`` every entry of JUNK (and of ``extra``, {name: answer});
+    ``value=True`` for exercises whose answer is a value (``x = None  # your answer``)."""
     table = {**JUNK, **{name: (lambda value=value: value) for name, value in (extra or {}).items()}}
 
     @pytest.mark.parametrize("name", list(table))
     def test(name):
-        assert_survives_junk(check, table[name](), *right_answers, position=position, name=name)
+        assert_survives_junk(check, table[name](), *right_answers, position=position, name=name, value=value)
 
     test.__name__ = f"test_{getattr(check, '__name__', 'check')}_survives_junk"
     return test

@@ -198,14 +198,16 @@ def _safe_str(value, limit: int = 120) -> str:
 
 def describe(value) -> str:
     """What a value is, in a few words, for messages: 'a float32 tensor of shape (3, 4)',
-    "the str '12'", 'a list of 3 items', 'the int 5'. Never raises."""
+    "the string '12'", 'a list of 3 items: [1, 2, 3]', 'the int 5'. Never raises."""
     try:
         kind = type(value).__name__
         if isinstance(value, torch.Tensor):
             return f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
         if isinstance(value, np.ndarray):
             return f"a NumPy {value.dtype} array of shape {value.shape}"
-        if isinstance(value, (bool, numbers.Number, str, bytes, np.generic)):
+        if isinstance(value, str):
+            return f"the string {_safe_str(repr(value), 40)}"
+        if isinstance(value, (bool, numbers.Number, bytes, np.generic)):
             return f"the {kind} {_safe_str(repr(value), 40)}"
         if isinstance(value, (tuple, list, dict, set)):
             return f"a {kind} of {len(value)} item{'s' * (len(value) != 1)}: {_safe_str(repr(value), 60)}"

@@ -50,6 +50,16 @@ def _size_or_refusal(conv_output_size, args):
         raise
 
 
+def _tiling_hint(w: int, f: int, s: int, p: int) -> str:
+    """Which wrong tiling test gives the wrong verdict on (w, f, s, p), as a sentence ('' if none)."""
+    tiles = (w - f + 2 * p) % s == 0
+    if ((w - f) % s == 0) != tiles:
+        return " Your tiling test seems to ignore the padding: test (W - F + 2P) % S."
+    if ((w - f + p) % s == 0) != tiles:
+        return " Your tiling test seems to count the padding once: test (W - F + 2P) % S."
+    return ""
+
+
 @checker
 def check_output_size(conv_output_size) -> Feedback:
     """``conv_output_size(w, f, s, p)`` returns the output width as an int, and raises ValueError
@@ -60,8 +70,7 @@ def check_output_size(conv_output_size) -> Feedback:
         if isinstance(answer, _Refused):
             w, f, s, p = args
             return wrong(f"You raised ValueError for W={w}, F={f}, S={s}, P={p}, which tiles: "
-                         f"({w} - {f} + 2*{p})/{s} + 1 = {expected[args]}. Test (W - F + 2P) % S, "
-                         "with the padding counted twice.")
+                         f"({w} - {f} + 2*{p})/{s} + 1 = {expected[args]}.{_tiling_hint(w, f, s, p)}")
         if expect_number(answer, "") is not None:  # not a number at all
             return wrong(expect_int(answer, f"conv_output_size{args}"))
     bad = [args for args in got if not close(got[args], expected[args])]
@@ -80,12 +89,9 @@ def check_output_size(conv_output_size) -> Feedback:
         result = _size_or_refusal(conv_output_size, (w, f, s, p))
         if isinstance(result, _Refused):
             continue
-        why = (" Your test seems to ignore the padding: check (W - F + 2P) % S." if (w - f) % s == 0 else
-               " Your test seems to count the padding once: check (W - F + 2P) % S." if (w - f + p) % s == 0
-               else "")
         return wrong(f"The formula is right, but for W={w}, F={f}, S={s}, P={p} you returned {result!r}: "
                      f"({w} - {f} + 2*{p})/{s} + 1 = {(w - f + 2 * p) / s + 1:.3g} is not a whole number of "
-                     f"positions. Raise ValueError there.{why}")
+                     f"positions. Raise ValueError there.{_tiling_hint(w, f, s, p)}")
     return right("the size formula is right, and a size like 4.5 is refused instead of silently rounded.")
 
 
@@ -259,10 +265,10 @@ def check_im2col_shapes(answer) -> Feedback:
         return wrong(f"{bad} Give three shapes (X_col, W_row, W_row @ X_col), e.g. ((rows, cols), (rows, cols), "
                      "(rows, cols)).")
     for name, shape in zip(("X_col", "W_row", "W_row @ X_col"), got):
-        bad = expect_tuple(shape, 2, f"the shape of {name}") or next(
+        bad = expect_tuple(shape, len(shape) if isinstance(shape, tuple) else 2, f"the shape of {name}") or next(
             filter(None, (expect_int(v, f"the shape of {name}") for v in shape)), None)
         if bad:
-            return wrong(f"{bad} A matrix shape is (rows, cols), two ints.")
+            return wrong(f"{bad} A matrix shape is a tuple of ints, (rows, cols).")
     got = tuple(tuple(int(v) for v in shape) for shape in got)
     x_col, w_row, product = expected = im2col_shapes(**IM2COL_EXERCISE)
     if got == expected:

@@ -71,7 +71,8 @@ def check_flatten_normalise(flatten_normalise) -> Feedback:
                          "flattening. Flatten row by row (reshape without transposing).")
         if got.size and (got.min() < 0 or got.max() > 1):
             return wrong(f"values should lie in [0, 1] but run from {got.min():.4g} to {got.max():.4g}.")
-        return wrong(f"the shape ({n}, {h * w}) is right but the values differ from images / 255 "
+        return wrong(expect_tensor(got_raw, (n, h * w), torch.float32, "your function")
+                     or f"the shape ({n}, {h * w}) is right but the values differ from images / 255 "
                      "laid out row by row.")
     return right("each image is now a row of features in [0, 1], ready for a linear layer.")
 
@@ -115,7 +116,8 @@ def check_to_pytorch_layout(to_pytorch) -> Feedback:
             return wrong("height and width are swapped (each picture is transposed): use .permute(0, 3, 1, 2).")
         if _same(got, x[..., ::-1].transpose(0, 3, 1, 2).copy() / 255):
             return wrong("the channels come out as B, G, R: keep their order, only move the axis.")
-        return wrong("the shape is right but the values differ from photos / 255 with the channel "
+        return wrong(expect_tensor(got_raw, (n, c, h, w), torch.float32, "your function")
+                     or "the shape is right but the values differ from photos / 255 with the channel "
                      "axis moved to position 1.")
     return right("channels first, floats in [0, 1]: the layout PyTorch's layers expect.")
 
