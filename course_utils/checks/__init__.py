@@ -159,9 +159,10 @@ def checker(func):
 
     NotDone becomes "not done yet" (ok None); StudentError becomes a wrong verdict with its
     message; any other exception while inspecting the answer becomes a wrong verdict that says
-    what came back and what the exercise expects (the first line of ``func``'s docstring).
+    what came back and what the exercise expects (the first paragraph of ``func``'s docstring).
     """
-    expected = (func.__doc__ or "").strip().split("\n")[0].rstrip(".") or "see the exercise text"
+    first_paragraph = inspect.cleandoc(func.__doc__ or "").split("\n\n")[0]
+    expected = " ".join(first_paragraph.split()).rstrip(".") or "see the exercise text"
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> Feedback:

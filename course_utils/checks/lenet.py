@@ -174,7 +174,7 @@ def _watching(model: nn.Module, optimizer: torch.optim.Optimizer, watch: _Watch)
 
 
 def _looks_like_probabilities(t: torch.Tensor) -> bool:
-    return t.ndim == 2 and bool((t >= 0).all() and (t <= 1).all()
+    return t.ndim == 2 and t.numel() > 0 and bool((t >= 0).all() and (t <= 1).all()
                                 and torch.allclose(t.sum(1), torch.ones(len(t)), atol=1e-4))
 
 
@@ -291,7 +291,7 @@ def check_training_loop(train_epoch: Callable, accuracy: Callable) -> Feedback:
     got = float(got)
     if abs(got - 100 * expected) < 1e-6 and expected > 0.01:
         return wrong(f"accuracy returned {got:.2f}: return a fraction between 0 and 1, not a percentage.")
-    if abs(got - expected) > 1e-6:
+    if not abs(got - expected) <= 1e-6:  # also refuses nan
         return wrong(f"accuracy returned {got:.4f}, expected {expected:.4f}: compare logits.argmax(1) "
                      "with y and take the mean.")
     return right(f"the loss fell from {losses[0]:.3f} to {losses[-1]:.3f} in 4 epochs and the "
