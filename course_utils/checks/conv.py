@@ -10,9 +10,10 @@ from . import (Feedback, StudentError, attempt, checker, close, expect_array, ex
 
 # ----------------------------------------------------------------------------- output size
 
-SIZE_CASES = [  # (W, F, S, P) -> W2; stride 3 with padding catches a tiling test that ignores P
-    ((7, 3, 1, 0), 5), ((7, 3, 2, 0), 3), ((5, 3, 1, 1), 5), ((5, 3, 2, 1), 3),
-    ((227, 11, 4, 0), 55), ((32, 5, 1, 2), 32), ((13, 3, 2, 2), 8), ((8, 3, 3, 2), 4), ((12, 4, 3, 2), 5),
+SIZE_CASES = [  # ((W, F, S, P), W2); stride 3 with padding catches a tiling test that ignores P
+    (args, scratch.output_size(*args)) for args in
+    [(7, 3, 1, 0), (7, 3, 2, 0), (5, 3, 1, 1), (5, 3, 2, 1), (227, 11, 4, 0), (32, 5, 1, 2), (13, 3, 2, 2),
+     (8, 3, 3, 2), (12, 4, 3, 2)]
 ]
 INVALID_SIZE_CASES = [  # windows that do not tile: (W - F + 2P)/S + 1 is not whole
     (10, 3, 2, 0),   # 4.5
@@ -71,8 +72,9 @@ def check_output_size(conv_output_size) -> Feedback:
             w, f, s, p = args
             return wrong(f"You raised ValueError for W={w}, F={f}, S={s}, P={p}, which tiles: "
                          f"({w} - {f} + 2*{p})/{s} + 1 = {expected[args]}.{_tiling_hint(w, f, s, p)}")
-        if expect_number(answer, "") is not None:  # not a number at all
-            return wrong(expect_int(answer, f"conv_output_size{args}"))
+    problem = size_kind_problem(got, "conv_output_size", whole=False)
+    if problem:
+        return wrong(problem)
     bad = [args for args in got if not close(got[args], expected[args])]
     if bad:
         slip = size_slip(got, _SIZE_SLIPS)
@@ -81,10 +83,9 @@ def check_output_size(conv_output_size) -> Feedback:
         w, f, s, p = bad[0]
         return wrong(f"For W={w}, F={f}, S={s}, P={p} you returned {got[bad[0]]!r}; "
                      f"(W - F + 2P)/S + 1 gives {expected[bad[0]]}.")
-    for args, answer in got.items():
-        bad = expect_int(answer, f"conv_output_size{args}")
-        if bad:
-            return wrong(bad)
+    problem = size_kind_problem(got, "conv_output_size", whole=True)
+    if problem:
+        return wrong(problem)
     for w, f, s, p in INVALID_SIZE_CASES:
         result = _size_or_refusal(conv_output_size, (w, f, s, p))
         if isinstance(result, _Refused):
@@ -93,6 +94,17 @@ def check_output_size(conv_output_size) -> Feedback:
                      f"({w} - {f} + 2*{p})/{s} + 1 = {(w - f + 2 * p) / s + 1:.3g} is not a whole number of "
                      f"positions. Raise ValueError there.{_tiling_hint(w, f, s, p)}")
     return right("the size formula is right, and a size like 4.5 is refused instead of silently rounded.")
+
+
+def size_kind_problem(got: dict, name: str, whole: bool) -> str | None:
+    """Why an answer in ``got`` ({args: answer}) is not a size: not a number at all, or (``whole``)
+    not an int. Checked in two steps so a wrong formula is named before a float that should be an int."""
+    for args, answer in got.items():
+        if whole or expect_number(answer, "") is not None:
+            problem = expect_int(answer, f"{name}{args}")
+            if problem:
+                return problem
+    return None
 
 
 def size_slip(got: dict, slips: dict) -> str | None:

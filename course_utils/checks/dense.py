@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Feedback, attempt, checker, close, expect_int, expect_tensor, expect_tuple, right, shape_of, to_numpy, wrong
+from . import (Feedback, attempt, checker, close, expect_int, expect_tensor, expect_tuple, right, shape_of,
+               to_numpy, wrong)
 from ..activations import cross_entropy as _reference_cross_entropy
 from ..activations import sigmoid as _reference_sigmoid
 

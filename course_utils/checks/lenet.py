@@ -2,8 +2,11 @@
 
 - ``check_conv_params(conv_params)``: the parameter count of a convolutional layer.
 - ``check_training_loop(train_epoch, accuracy)``: the missing lines of a training loop. The
-  checker trains a small network with dropout on three Gaussian blobs, watches the model's
-  mode, the gradients and the loss input, and names the first mistake it sees.
+  checker trains a small network with dropout on three Gaussian blobs and watches what the loop
+  does: the model's mode, which rows go into each batch (shuffled mini-batches that cover the
+  data once per epoch), the gradient that reaches the logits (it must be that of the mean
+  cross-entropy with the batch's labels, so a made-up "loss" that falls without bound fails),
+  the gradients at each step, and the loss the loop returns. It names the first mistake it sees.
 """
 from __future__ import annotations
 
@@ -208,7 +211,8 @@ def _loop_mistake(watch: _Watch, y: torch.Tensor, batch_size: int, previous_orde
         return (f"each step used the whole data set ({n} items) at once: loop over shuffled mini-batches "
                 f"of batch_size ({batch_size}) items, one optimizer.step() per batch.")
     if max(sizes) > batch_size:
-        return f"a batch had {max(sizes)} items, more than batch_size = {batch_size}: slice order[start:start + batch_size]."
+        return (f"a batch had {max(sizes)} items, more than batch_size = {batch_size}: "
+                "slice order[start:start + batch_size].")
     order = torch.cat([idx for idx, _, _ in watch.batches])
     if len(order) != n or not torch.equal(order.sort().values, torch.arange(n)):
         return (f"one epoch should use every example exactly once, but the batches held {len(order)} items "
@@ -246,10 +250,12 @@ def _epoch_loss_mistake(got, watch: _Watch, y: torch.Tensor) -> str | None:
     if near(weighted) or near(sum(losses) / len(losses)):
         return None
     if near(losses[-1]):
-        return f"train_epoch returned the last batch's loss ({got:.4f}); return the mean over the epoch ({weighted:.4f})."
+        return (f"train_epoch returned the last batch's loss ({got:.4f}); "
+                f"return the mean over the epoch ({weighted:.4f}).")
     if near(weighted * sum(sizes)) or near(sum(losses)):
         return f"train_epoch returned the total {got:.4f}; divide by len(x) to return the mean loss ({weighted:.4f})."
-    return f"train_epoch returned {got:.4f}, but the mean loss of its batches was {weighted:.4f}: return total / len(x)."
+    return (f"train_epoch returned {got:.4f}, but the mean loss of its batches was {weighted:.4f}: "
+            "return total / len(x).")
 
 
 @checker

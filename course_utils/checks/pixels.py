@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Feedback, attempt, checker, expect_int, expect_tensor, right, shape_of, to_numpy, wrong
+from . import Feedback, attempt, checker, close, expect_int, expect_tensor, right, shape_of, to_numpy, wrong
 
 
 def _uint8_images(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -19,10 +19,6 @@ def _uint8_images(shape: tuple[int, ...], seed: int) -> np.ndarray:
     images = rng.integers(0, 200, size=shape, dtype=np.uint8)
     images.reshape(shape[0], -1)[0, 0] = 255
     return images
-
-
-def _same(got: np.ndarray, expected: np.ndarray) -> bool:
-    return got.shape == expected.shape and bool(np.allclose(got, expected, atol=1e-6, rtol=1e-5))
 
 
 @checker
@@ -37,7 +33,7 @@ def check_flatten_normalise(flatten_normalise) -> Feedback:
         got = to_numpy(got_raw)
         x = images.astype(np.float64)
         expected = x.reshape(n, h * w) / 255
-        if _same(got, expected):
+        if close(got, expected):
             bad = expect_tensor(got_raw, (n, h * w), torch.float32, "your function")
             if bad:
                 return wrong(bad)
@@ -55,18 +51,18 @@ def check_flatten_normalise(flatten_normalise) -> Feedback:
         if gshape != (n, h * w):
             return wrong(f"for images of shape {shape} the result should have shape ({n}, {h * w}), "
                          f"one row of {h * w} features per image, not {gshape}.")
-        if _same(got, x.reshape(n, h * w)):
+        if close(got, x.reshape(n, h * w)):
             return wrong("the values still run from 0 to 255: you forgot to divide by 255.")
-        if _same(got, np.floor(x.reshape(n, h * w) / 255)):
+        if close(got, np.floor(x.reshape(n, h * w) / 255)):
             return wrong("almost every value is 0: that is integer division. Convert to float "
                          "first (images.float() / 255).")
-        if _same(got, x.reshape(n, h * w) / 256):
+        if close(got, x.reshape(n, h * w) / 256):
             return wrong("divide by 255, not 256, so that white (255) becomes exactly 1.0.")
         per_image_max = x.reshape(n, -1).max(axis=1, keepdims=True)
-        if _same(got, x.reshape(n, h * w) / per_image_max):
+        if close(got, x.reshape(n, h * w) / per_image_max):
             return wrong("you divided each image by its own brightest pixel; divide every image "
                          "by 255 so that one value means the same brightness in every picture.")
-        if _same(got, x.transpose(0, 2, 1).reshape(n, h * w) / 255):
+        if close(got, x.transpose(0, 2, 1).reshape(n, h * w) / 255):
             return wrong("the features come column by column: the image was transposed before "
                          "flattening. Flatten row by row (reshape without transposing).")
         if got.size and (got.min() < 0 or got.max() > 1):
@@ -89,7 +85,7 @@ def check_to_pytorch_layout(to_pytorch) -> Feedback:
         got = to_numpy(got_raw)
         x = photos.astype(np.float64)
         expected = x.transpose(0, 3, 1, 2) / 255
-        if _same(got, expected):
+        if close(got, expected):
             bad = expect_tensor(got_raw, (n, c, h, w), torch.float32, "your function")
             if bad:
                 return wrong(bad)
@@ -104,17 +100,17 @@ def check_to_pytorch_layout(to_pytorch) -> Feedback:
         if gshape != (n, c, h, w):
             return wrong(f"for photos of shape {shape} the result should have shape {(n, c, h, w)}, "
                          f"not {gshape}.")
-        if _same(got, x.reshape(n, c, h, w) / 255) or _same(got, x.reshape(n, c, h, w)):
+        if close(got, x.reshape(n, c, h, w) / 255) or close(got, x.reshape(n, c, h, w)):
             return wrong("the shape is right but the pixels are scrambled: reshape/view only "
                          "re-reads memory in a new shape. Move axes with .permute(0, 3, 1, 2).")
-        if _same(got, x.transpose(0, 3, 1, 2)):
+        if close(got, x.transpose(0, 3, 1, 2)):
             return wrong("the layout is right but the values run from 0 to 255: divide by 255.")
-        if _same(got, np.floor(expected)):
+        if close(got, np.floor(expected)):
             return wrong("almost every value is 0: that is integer division. Convert to float "
                          "first (.float() / 255).")
-        if _same(got, x.transpose(0, 3, 2, 1) / 255):
+        if close(got, x.transpose(0, 3, 2, 1) / 255):
             return wrong("height and width are swapped (each picture is transposed): use .permute(0, 3, 1, 2).")
-        if _same(got, x[..., ::-1].transpose(0, 3, 1, 2).copy() / 255):
+        if close(got, x[..., ::-1].transpose(0, 3, 1, 2).copy() / 255):
             return wrong("the channels come out as B, G, R: keep their order, only move the axis.")
         return wrong(expect_tensor(got_raw, (n, c, h, w), torch.float32, "your function")
                      or "the shape is right but the values differ from photos / 255 with the channel "

@@ -11,6 +11,7 @@ from typing import Callable
 
 from .. import summary
 from . import Feedback, attempt, checker, expect_int, expect_tuple, right, wrong
+from .lenet import conv_params_reference
 
 # ---------------------------------------------------------------- 1. a VGG block
 
@@ -21,7 +22,7 @@ BLOCK_CASES = [(3, 64, 2, 224), (128, 256, 3, 56), (1, 32, 2, 28), (64, 128, 2, 
 def vgg_block_reference(c_in: int, c_out: int, n_convs: int, size: int) -> tuple[int, tuple[int, int, int]]:
     """Parameters (weights + biases) and output shape (C, H, W) of a VGG block on a size x size map:
     ``n_convs`` 3x3 convolutions (stride 1, padding 1, with biases) then 2x2 max pooling, stride 2."""
-    params = sum((3 * 3 * (c_in if i == 0 else c_out) + 1) * c_out for i in range(n_convs))
+    params = sum(conv_params_reference(c_in if i == 0 else c_out, c_out, 3) for i in range(n_convs))
     return params, (c_out, size // 2, size // 2)
 
 

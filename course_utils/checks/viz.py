@@ -128,8 +128,7 @@ def _occlusion_model() -> nn.Sequential:
 
 
 def _drop(model, image, target, top, left, patch, fill, base_score="logit", occ_score="logit", n_rows=None):
-    hidden = image.clone()
-    hidden[:, top:top + (n_rows or patch), left:left + patch] = fill
+    hidden = _painted(image, top, left, patch, fill, n_rows)
     with torch.no_grad():
         logits = model(torch.stack([image, hidden]))
     probs = logits.softmax(1)
@@ -194,7 +193,9 @@ def check_occlusion_drop(occlusion_drop) -> Feedback:
     return right("that is one pixel of an occlusion map; viz.occlusion computes all positions in batches.")
 
 
-def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float) -> torch.Tensor:
+def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float,
+             n_rows: int | None = None) -> torch.Tensor:
+    """A copy of image (C, H, W) with the patch (``n_rows`` or ``patch`` rows, ``patch`` columns) set to fill."""
     hidden = image.clone()
-    hidden[:, top:top + patch, left:left + patch] = fill
+    hidden[:, top:top + (n_rows or patch), left:left + patch] = fill
     return hidden
