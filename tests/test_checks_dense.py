@@ -133,7 +133,6 @@ def _sigmoid(x):
     return 1 / (1 + torch.exp(-x))
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # a NumPy answer at x = -100
 @pytest.mark.parametrize("sig, dsig", [
     (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
     (torch.sigmoid, lambda x: torch.sigmoid(x) * torch.sigmoid(-x)),
@@ -158,6 +157,7 @@ def test_sigmoid_right(sig, dsig):
     (_sigmoid, lambda x: _sigmoid(x) * (1 + _sigmoid(x)), "check the sign"),
     (_sigmoid, lambda x: 1 - _sigmoid(x) ** 2, "0.25 at x = 0"),
 ])
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # a NumPy answer at x = -100
 def test_sigmoid_mistakes(sig, dsig, phrase):
     dsig = dsig or (lambda x: _sigmoid(x) * (1 - _sigmoid(x)))
     _assert_named(check_sigmoid(sig, dsig), phrase)
@@ -247,6 +247,7 @@ def test_cross_entropy_right(answer):
     (lambda z, y: _stable(z.double(), y), "float64"),
     (lambda z, y: F.cross_entropy(z[:, :-1], y.clamp(max=z.shape[1] - 2)) * 0 + float("nan"), "even for small"),
 ])
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True:UserWarning")  # float(loss)
 def test_cross_entropy_mistakes(answer, phrase):
     _assert_named(check_cross_entropy(answer), phrase)
 
