@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from .. import summary
+from .. import memory, summary
 from . import Feedback, attempt, checker, expect_int, expect_tuple, right, wrong
 from .lenet import conv_params_reference
 
@@ -170,11 +170,11 @@ def largest_batch_reference(params: int, activations: int, memory_gib: float) ->
     """Training in float32 (4 bytes a value) with SGD with momentum: parameters x3 (weights,
     gradients, momentum), activations x2 per image (values and their gradients); 1 GiB = 2**30
     bytes. The largest whole batch that fits, 0 if the parameters alone do not fit."""
-    return _batch(params, activations, memory_gib * 2**30)
+    return memory.largest_batch(activations, params, memory_gib * 2**30, "sgd_momentum", bytes_per_value=4)
 
 
 def _batch(params, acts, memory_bytes, param_copies=3, act_factor=2, bytes_per_value=4, rounding=math.floor):
-    """The largest batch under an accounting; the defaults are the exercise's, the others its mistakes."""
+    """The largest batch under a mistaken accounting (change one of the exercise's numbers)."""
     free = memory_bytes - params * param_copies * bytes_per_value
     return max(0, int(rounding(free / (acts * act_factor * bytes_per_value))))
 
