@@ -80,7 +80,7 @@ def numerical_gradient(f, x: np.ndarray, dout: np.ndarray, h: float = 1e-5) -> n
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """The largest ``|a - b| / max(|a| + |b|, 1e-8)`` over all entries: about 1e-7 or less when a
+    """The largest ``|a - b| / max(|a| + |b|, 1e-8)`` over all entries: about 1e-7 (below 1e-6) when a
     backward pass agrees with its numerical gradient, 1e-2 or more when it is wrong."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))

@@ -87,3 +87,68 @@ def test_lenet_junk_modules():
     assert_survives(N.check_lenet5, lambda: nn.Linear(784, 10))
     assert_survives(N.check_lenet5, lambda: torch.zeros(3))
     assert_survives(N.check_vgg_block_builder, lambda *a: nn.Identity())
+
+
+def test_vgg_block_reference_passes():
+    assert N.check_vgg_block_builder(N.vgg_block_reference).ok is True
+
+
+# ----------------------------------------------------------------------------- capstone
+
+def _templates() -> torch.Tensor:
+    """One 28x28 template per class: a bright 6x6 square at a class-specific place."""
+    templates = torch.zeros(10, 1, 28, 28)
+    for k in range(10):
+        top, left = 2 + 8 * (k // 4), 2 + 6 * (k % 4)
+        templates[k, 0, top:top + 6, left:left + 6] = 1.0
+    return templates
+
+
+@pytest.fixture
+def synthetic_validation(monkeypatch):
+    """A validation set a template-matching ConvNet classifies perfectly (no training needed)."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.arange(200) % 10
+    x = _templates()[y] + 0.1 * torch.rand(200, 1, 28, 28, generator=gen)
+    monkeypatch.setattr(N, "capstone_validation", lambda: (x, y))
+
+
+def template_net(classes: int = 10, known: int = 10) -> nn.Sequential:
+    """Conv2d(1, classes, 28) whose filter k is class k's template (zero for classes >= known)."""
+    net = nn.Sequential(nn.Conv2d(1, classes, 28), nn.Flatten())
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].weight[:known] = _templates()[:known, :, :, :][:classes]
+        net[0].bias.zero_()
+    return net
+
+
+def history(seconds: float = 60.0):
+    from course_utils import train
+    return train.History(train_loss=[0.5], train_acc=[0.9], seconds=[seconds])
+
+
+def test_capstone_right(synthetic_validation):
+    feedback = N.check_capstone(template_net(), history())
+    assert feedback.ok is True, feedback
+
+
+@pytest.mark.parametrize("make, seconds, words", [
+    (lambda: nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.Flatten(), nn.Linear(8 * 784, 10)), 60, "over the budget"),
+    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), 60, "no convolution"),
+    (template_net, 400, "Training took 400 s"),
+    (lambda: nn.Sequential(template_net(), nn.Softmax(dim=1)), 60, "softmax"),
+    (lambda: template_net(known=0), 60, "chance"),           # an untrained network: one answer for all
+    (lambda: template_net(known=6), 60, "the target is"),
+    (lambda: template_net(classes=5, known=5), 60, "(8, 10)"),
+])
+def test_capstone_mistakes_are_named(synthetic_validation, make, seconds, words):
+    torch.manual_seed(1)
+    feedback = N.check_capstone(make(), history(seconds))
+    assert feedback.ok is False and words in feedback.message, feedback
+
+
+@pytest.mark.parametrize("name", list(JUNK))
+def test_capstone_junk(synthetic_validation, name):
+    assert_survives(N.check_capstone, JUNK[name], history())
+    assert_survives(N.check_capstone, template_net(), JUNK[name])

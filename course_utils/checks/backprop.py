@@ -50,9 +50,9 @@ def _same_grads(got, expected) -> bool:
 
 
 @sturdy_checker
-def check_dense_layer(dense_forward, dense_backward) -> Feedback:
-    """``dense_forward(x, w, b) -> (out, (x, w, b))``, ``dense_backward(dout, cache) -> (dx, dw, db)``."""
-    for x, w, b, dout in _dense_cases():
+def check_dense_forward(dense_forward) -> Feedback:
+    """``dense_forward(x, w, b) -> (out, (x, w, b))``, x (N, D) or (N, d1, ..., dk), w (D, M), b (M,)."""
+    for x, w, b, _ in _dense_cases():
         out, cache = out_and_cache(attempt(dense_forward, x.copy(), w.copy(), b.copy()), "dense_forward", 3)
         expected, _ = scratch.dense_forward(x, w, b)
         if not close(out, expected):
@@ -63,20 +63,38 @@ def check_dense_layer(dense_forward, dense_backward) -> Feedback:
                 return wrong(f"For x {x.shape}, w {w.shape} out must have shape {expected.shape} (N, M); yours "
                              f"has {shape_of(out)}. Flatten each example first: x.reshape(len(x), -1).")
             return wrong(f"For x {x.shape}, w {w.shape} out differs from x_flat @ w + b.")
+        if not all(close(c, e) for c, e in zip(cache, (x, w, b))):
+            return wrong("out is right, but the cache must be (x, w, b), what dense_backward needs.")
+    return right("out = x_flat @ w + b on flat and image-shaped batches.")
+
+
+@sturdy_checker
+def check_dense_backward(dense_backward) -> Feedback:
+    """``dense_backward(dout, (x, w, b)) -> (dx, dw, db)``."""
+    for x, w, b, dout in _dense_cases():
         grads = arrays(attempt(dense_backward, dout.copy(), (x.copy(), w.copy(), b.copy())), "dense_backward",
                        ("dx", "dw", "db"))
         expected = scratch.dense_backward(dout, (x, w, b))
-        if not _same_grads(grads, expected):
-            slip = named_mistake(grads, _dense_backward_mistakes(x, w, b, dout), same=_same_grads)
-            if slip:
-                return wrong(slip)
-            for name, got, exp in zip(("dx", "dw", "db"), grads, expected):
-                if shape_of(got) != exp.shape:
-                    return wrong(f"{name} must have the shape of {name[1:]}, {exp.shape}; yours has {shape_of(got)}.")
-                if not close(got, exp):
-                    return wrong(f"For x {x.shape}, w {w.shape}, {name} is wrong (shape right, values not). "
-                                 f"out = x @ w + b gives dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
-    return right("forward and backward agree with the reference on flat and image-shaped batches.")
+        if _same_grads(grads, expected):
+            continue
+        slip = named_mistake(grads, _dense_backward_mistakes(x, w, b, dout), same=_same_grads)
+        if slip:
+            return wrong(slip)
+        for name, got, exp in zip(("dx", "dw", "db"), grads, expected):
+            if shape_of(got) != exp.shape:
+                return wrong(f"{name} must have the shape of {name[1:]}, {exp.shape}; yours has {shape_of(got)}.")
+        return wrong(f"For x {x.shape}, w {w.shape} the shapes are right but not the values: out = x @ w + b "
+                     f"gives dx = dout @ w.T, dw = x.T @ dout, db = dout.sum(axis=0).")
+    return right("dx, dw and db agree with the reference on flat and image-shaped batches.")
+
+
+def check_dense_layer(dense_forward, dense_backward) -> Feedback:
+    """The exercise: both passes; the first one that is not right speaks."""
+    forward = check_dense_forward(dense_forward)
+    if forward.ok is not True:
+        return forward
+    backward = check_dense_backward(dense_backward)
+    return backward if backward.ok is not True else right("forward and backward agree with the reference.")
 
 
 # ----------------------------------------------------------------------------- gradient check
@@ -127,8 +145,8 @@ def _error_mistakes(a, b) -> dict[str, float]:
 
 
 @sturdy_checker
-def check_gradient_check(numerical_gradient, relative_error) -> Feedback:
-    """``numerical_gradient(f, x, dout, h) -> grad`` (shape of x) and ``relative_error(a, b) -> float``."""
+def check_numerical_gradient(numerical_gradient) -> Feedback:
+    """``numerical_gradient(f, x, dout, h) -> grad`` shaped like x, by central differences."""
     for f, x, dout, h in _grad_cases():
         x_before = x.copy()
         got = attempt(numerical_gradient, f, x, dout, h)
@@ -138,12 +156,19 @@ def check_gradient_check(numerical_gradient, relative_error) -> Feedback:
         if not isinstance(got, np.ndarray):
             return wrong(f"numerical_gradient must return a NumPy array shaped like x, got {type(got).__name__}.")
         if not close(got, expected, atol=1e-7, rtol=1e-6):
-            slip = named_mistake(got, _gradient_mistakes(f, x_before, dout, h), same=lambda a, c: close(a, c, 1e-7, 1e-6))
+            slip = named_mistake(got, _gradient_mistakes(f, x_before, dout, h),
+                                 same=lambda a, c: close(a, c, atol=1e-7, rtol=1e-6))
             if slip:
                 return wrong(slip)
             if got.shape != x.shape:
                 return wrong(f"The gradient has the shape of x, {x.shape}; yours has {got.shape}.")
             return wrong("Your numerical gradient differs from (sum(f(x+h) * dout) - sum(f(x-h) * dout)) / (2h).")
+    return right("central differences, and x is left as it was.")
+
+
+@sturdy_checker
+def check_relative_error(relative_error) -> Feedback:
+    """``relative_error(a, b) -> float``: max |a - b| / max(|a| + |b|, 1e-8)."""
     rng = np.random.default_rng(9)
     for a, b in ((rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
                  (np.array([1.0, -2.0, 0.0]), np.array([1.0 + 1e-6, 2.0, 0.0])),
@@ -153,6 +178,16 @@ def check_gradient_check(numerical_gradient, relative_error) -> Feedback:
             return wrong(f"relative_error must return one float (the largest entry), got {type(got).__name__} "
                          f"of shape {shape_of(got)}.")
         if not close(got, scratch.relative_error(a, b)):
-            slip = named_mistake(got, _error_mistakes(a, b))
-            return wrong(slip or "relative_error should be max(|a - b| / max(|a| + |b|, 1e-8)).")
-    return right("central differences, x restored, and a relative error: use it on every backward pass.")
+            return wrong(named_mistake(got, _error_mistakes(a, b))
+                         or "relative_error should be max(|a - b| / max(|a| + |b|, 1e-8)).")
+    return right("the largest relative difference, safe when both are 0.")
+
+
+def check_gradient_check(numerical_gradient, relative_error) -> Feedback:
+    """The exercise: both functions; the first one that is not right speaks."""
+    gradient = check_numerical_gradient(numerical_gradient)
+    if gradient.ok is not True:
+        return gradient
+    error = check_relative_error(relative_error)
+    return error if error.ok is not True else right(
+        "central differences, x restored, and a relative error: use it on every backward pass.")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import models
-from . import Feedback, StudentError, attempt, right, wrong
+from .. import config, data, models, train
+from . import Feedback, NotDone, StudentError, attempt, right, wrong
 from .mistakes import sturdy_checker
 
 # ----------------------------------------------------------------------------- LeNet-5 as an nn.Module
@@ -102,6 +102,15 @@ def check_lenet5(LeNet5) -> Feedback:  # noqa: N803 - the student's class
 VGG_BLOCK_CASES = [(1, 8, 1, False, 28), (3, 16, 2, False, 16), (8, 16, 3, True, 12), (4, 4, 2, True, 8)]
 
 
+def vgg_block_reference(in_channels: int, out_channels: int, n_convs: int, batch_norm: bool = False) -> nn.Sequential:
+    """The course's answer: [Conv2d 3x3, padding 1 -> (BatchNorm2d) -> ReLU] x n_convs -> MaxPool2d(2)."""
+    layers: list[nn.Module] = []
+    for i in range(n_convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1, bias=not batch_norm),
+                   *([nn.BatchNorm2d(out_channels)] if batch_norm else []), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
+
+
 def vgg_block_layers(batch_norm: bool) -> list[type]:
     """The layer types of one [conv 3x3 -> (batch norm) -> ReLU] step."""
     return [nn.Conv2d, nn.BatchNorm2d, nn.ReLU] if batch_norm else [nn.Conv2d, nn.ReLU]
@@ -155,3 +164,55 @@ def check_vgg_block_builder(make_vgg_block) -> Feedback:
             return wrong(f"{label} on a (2, {c_in}, {size}, {size}) batch must give (2, {c_out}, {size // 2}, "
                          f"{size // 2}); yours gives {tuple(out.shape)}.")
     return right("3x3 convolutions that keep the size, ReLUs, optional batch norm, one 2x2 max pool.")
+
+
+# ----------------------------------------------------------------------------- capstone: your own ConvNet
+
+CAPSTONE_PARAMS = 50_000          # parameter budget
+CAPSTONE_SECONDS = 300            # training-time budget: five minutes (History.total_seconds)
+CAPSTONE_TARGET = config.pick(full=0.90, fast=0.70)   # validation accuracy to reach
+
+
+def capstone_validation() -> tuple[torch.Tensor, torch.Tensor]:
+    """The validation split the capstone is judged on: (N, 1, 28, 28) float images and (N,) labels."""
+    return data.fashion_mnist_tensors("val")
+
+
+@sturdy_checker
+def check_capstone(model, history) -> Feedback:
+    """``model``: your trained ConvNet, (N, 1, 28, 28) -> logits (N, 10), at most CAPSTONE_PARAMS parameters;
+    ``history``: the train.History of its training, at most CAPSTONE_SECONDS seconds. The network is
+    evaluated on the validation split and must reach CAPSTONE_TARGET."""
+    if any(answer is None or answer is Ellipsis for answer in (model, history)):
+        raise NotDone
+    if not isinstance(model, nn.Module):
+        return wrong(f"model must be your trained network, an nn.Module; got {type(model).__name__}.")
+    n_params = sum(p.numel() for p in model.parameters())
+    if n_params > CAPSTONE_PARAMS:
+        return wrong(f"Your network has {n_params:,} parameters, over the budget of {CAPSTONE_PARAMS:,}. Most of them "
+                     f"usually sit in the first Linear layer: pool more before flattening, or end with global average "
+                     f"pooling (nn.AdaptiveAvgPool2d(1)) instead of a large dense layer.")
+    if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        return wrong("Your network has no convolution: the capstone asks for a ConvNet (convolutions, pooling, "
+                     "then a small classifier).")
+    if not isinstance(history, train.History) or not history.epochs:
+        return wrong(f"history must be the train.History that train.fit returned; got {type(history).__name__}.")
+    if history.total_seconds > CAPSTONE_SECONDS:
+        return wrong(f"Training took {history.total_seconds:.0f} s, over the budget of {CAPSTONE_SECONDS} s: "
+                     f"fewer epochs, or fewer channels in the first block, where the maps are largest.")
+    x_val, y_val = capstone_validation()
+    logits = _run(model, x_val[:8], "your network")
+    if tuple(logits.shape) != (8, 10):
+        return wrong(f"For 8 images your network returns shape {tuple(logits.shape)}; it must return (8, 10) logits.")
+    if bool((logits >= 0).all()) and torch.allclose(logits.sum(1), torch.ones(8), atol=1e-4):
+        return wrong("Your network ends in softmax; return logits (the loss applies softmax itself), "
+                     "otherwise training is slow and the check cannot trust the scores.")
+    _, accuracy = train.evaluate(model, x_val, y_val)
+    if accuracy < 0.2:
+        return wrong(f"Validation accuracy {accuracy:.1%} is about chance (10%): did you train this model, or a "
+                     f"fresh copy of it? Pass the network that train.fit trained.")
+    if accuracy < CAPSTONE_TARGET:
+        return wrong(f"Validation accuracy {accuracy:.1%}, the target is {CAPSTONE_TARGET:.0%}. Within the budgets: "
+                     f"more epochs, batch norm, a learning-rate schedule (schedule='onecycle'), or wider late blocks.")
+    return right(f"{n_params:,} parameters, {history.total_seconds:.0f} s of training, {accuracy:.1%} on the "
+                 f"{len(y_val):,} validation images (target {CAPSTONE_TARGET:.0%}).")
