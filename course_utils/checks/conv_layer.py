@@ -78,7 +78,8 @@ def check_conv_forward(conv_forward) -> Feedback:
                              f"yours is {shape_of(out)}.")
             return wrong(f"For {_describe(case)} your output has the right shape but wrong values: "
                          f"out[n, k, i, j] = sum(xpad[n, :, i*S:i*S+FH, j*S:j*S+FW] * w[k]) + b[k].")
-        if not (all(close(c, e) for c, e in zip(cache[:3], _naive_cache(case))) and cache[3:] == _naive_cache(case)[3:]):
+        expected_cache = _naive_cache(case)
+        if not (all(close(c, e) for c, e in zip(cache[:3], expected_cache)) and cache[3:] == expected_cache[3:]):
             return wrong("The output is right, but the cache must be (x, w, b, stride, padding, 1), the format of "
                          "scratch.conv_forward_naive (the 1 is the dilation), so that the backward pass can use it.")
     return right(f"matches the reference on {len(CONV_CASES)} batches (strides 1-3, padding 0-2, non-square inputs).")
@@ -98,7 +99,8 @@ def _im2col_mistakes(case, f) -> dict[str, np.ndarray]:
             cols.reshape(-1, n, h2, w2).transpose(0, 2, 3, 1).reshape(c * fh * fw, -1),
         "You returned the transpose: cols has one ROW per kernel weight (C*FH*FW) and one COLUMN per "
         "receptive field (N*H2*W2).": cols.T,
-        "You forgot the padding: pad x with P zeros before cutting out the windows.": lambda: scratch.im2col(x, fh, fw, s, 0),
+        "You forgot the padding: pad x with P zeros before cutting out the windows.":
+            lambda: scratch.im2col(x, fh, fw, s, 0),
         "You ignored the stride: the window of output (i, j) starts at (i*S, j*S).": scratch.im2col(x, fh, fw, 1, p),
     }
 
@@ -119,7 +121,8 @@ def check_im2col(im2col) -> Feedback:
             if slip:
                 return wrong(f"For {label}: {slip}")
             if cols.shape != expected.shape:
-                return wrong(f"For {label} cols has shape (C*FH*FW, N*H2*W2) = {expected.shape}; yours is {cols.shape}.")
+                return wrong(f"For {label} cols has shape (C*FH*FW, N*H2*W2) = {expected.shape}; "
+                             f"yours is {cols.shape}.")
             return wrong(f"For {label} the shape is right but the values are not: column n*H2*W2 + i*W2 + j is "
                          f"xpad[n, :, i*S:i*S+FH, j*S:j*S+FW].ravel().")
     return right("every receptive field is a column, in the order w.reshape(K, -1) expects.")

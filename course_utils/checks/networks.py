@@ -59,7 +59,8 @@ def _lenet_variants() -> dict[str, nn.Module]:
         "You used max pooling; S2 and S4 are 2x2 AVERAGE pooling in the table.":
             swap(models.lenet5_classic(), nn.AvgPool2d, lambda: nn.MaxPool2d(2)),
         "You built the modern variant (ReLU, max pooling); the table (the 1998 network) says tanh and 2x2 "
-        "average pooling.": swap(swap(models.lenet5_classic(), nn.Tanh, nn.ReLU), nn.AvgPool2d, lambda: nn.MaxPool2d(2)),
+        "average pooling.":
+            swap(swap(models.lenet5_classic(), nn.Tanh, nn.ReLU), nn.AvgPool2d, lambda: nn.MaxPool2d(2)),
         "Your output layer is followed by tanh; the last layer gives raw scores (logits), no activation.":
             nn.Sequential(models.lenet5_classic(), nn.Tanh()),
         "Your network ends in softmax; return logits, the loss (cross-entropy) applies softmax itself.":
