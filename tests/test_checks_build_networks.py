@@ -152,3 +152,13 @@ def test_capstone_mistakes_are_named(synthetic_validation, make, seconds, words)
 def test_capstone_junk(synthetic_validation, name):
     assert_survives(N.check_capstone, JUNK[name], history())
     assert_survives(N.check_capstone, template_net(), JUNK[name])
+
+
+def test_capstone_rules_match_the_lesson_text():
+    """Lesson 07 states the budgets in words; they must be the checker's numbers."""
+    import json
+    from pathlib import Path
+    notebook = json.loads((Path(__file__).parent.parent / "notebooks" / "07_vgg.ipynb").read_text())
+    text = next("".join(c["source"]) for c in notebook["cells"] if "## Capstone" in "".join(c["source"]))
+    assert f"{N.CAPSTONE_PARAMS:,} parameters" in text and N.CAPSTONE_SECONDS == 5 * 60 and "five minutes" in text
+    assert "90% accuracy on the validation split" in text and "70% in fast mode" in text
