@@ -19,6 +19,8 @@ returns the gradients, so it always sees the settings the forward pass used.
 - ``im2col`` / ``col2im``: every receptive field as one column of a matrix, and back.
 - ``max_pool_forward_naive`` / ``max_pool_backward_naive``, ``max_pool_forward_im2col`` /
   ``max_pool_backward_im2col``, and the same four for ``avg_pool``.
+- ``window_settings`` / ``pool_settings``: a window's stride, padding, dilation and output size
+  per axis, checked against the input (what widgets that walk a window need).
 
 ``stride``, ``padding`` and ``dilation`` take an int (same for both axes) or a pair
 ``(along H, along W)``. Nothing here imports torch: the tests compare these functions with
@@ -137,7 +139,7 @@ def _check_batch(x_shape: tuple[int, ...]) -> None:
                          f"for one grey image use x[None, None], for one colour image x[None].")
 
 
-def _window_settings(x_shape: tuple[int, ...], fh: int, fw: int, stride: IntOrPair = 1,
+def window_settings(x_shape: tuple[int, ...], fh: int, fw: int, stride: IntOrPair = 1,
                      padding: IntOrPair = 0, dilation: IntOrPair = 1) -> tuple[tuple[int, int], ...]:
     """Check a window against an input of shape (N, C, H, W) and spell out its settings as pairs.
 
@@ -198,7 +200,7 @@ def conv_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None
     x, w, b = _conv_inputs(x, w, b)
     n_images, _, _, _ = x.shape
     n_filters, _, fh, fw = w.shape
-    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = _window_settings(
+    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = window_settings(
         x.shape, fh, fw, stride, padding, dilation)
     xpad = _pad(x, pad_h, pad_w)
     out = np.zeros((n_images, n_filters, out_h, out_w), dtype=np.result_type(x, w, b))
@@ -224,7 +226,7 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     x, w, b, stride, padding, dilation = cache
     n_images, _, height, width = x.shape
     n_filters, _, fh, fw = w.shape
-    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = _window_settings(
+    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = window_settings(
         x.shape, fh, fw, stride, padding, dilation)
     dout = _check_dout(dout, (n_images, n_filters, out_h, out_w))
     xpad = _pad(x, pad_h, pad_w)
@@ -253,7 +255,7 @@ def im2col(x: np.ndarray, fh: int, fw: int, stride: IntOrPair = 1, padding: IntO
     stride 4) cols is 363 x 3025. Overlapping fields are copied, so cols is larger than x.
     """
     x = np.asarray(x)
-    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = _window_settings(
+    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = window_settings(
         x.shape, fh, fw, stride, padding, dilation)
     n_images, channels = x.shape[:2]
     span = (dil_h * (fh - 1) + 1, dil_w * (fw - 1) + 1)
@@ -271,7 +273,7 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], fh: int, fw: in
     sum of their entries, which is exactly what a gradient needs. Padding is cut off.
     """
     n_images, channels, height, width = x_shape
-    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = _window_settings(
+    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w) = window_settings(
         x_shape, fh, fw, stride, padding, dilation)
     cols = np.asarray(cols).reshape(channels, fh, fw, n_images, out_h, out_w)
     out = np.zeros((n_images, channels, height + 2 * pad_h, width + 2 * pad_w), dtype=cols.dtype)
@@ -292,7 +294,7 @@ def conv_forward_im2col(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = Non
     """
     x, w, b = _conv_inputs(x, w, b)
     n_filters, _, fh, fw = w.shape
-    *_, (out_h, out_w) = _window_settings(x.shape, fh, fw, stride, padding, dilation)
+    *_, (out_h, out_w) = window_settings(x.shape, fh, fw, stride, padding, dilation)
     cols = im2col(x, fh, fw, stride, padding, dilation)          # (C*FH*FW, N*H2*W2)
     out = w.reshape(n_filters, -1) @ cols + b[:, None]            # (K, N*H2*W2)
     out = out.reshape(n_filters, x.shape[0], out_h, out_w).transpose(1, 0, 2, 3)
@@ -310,7 +312,7 @@ def conv_backward_im2col(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np
     """
     x, w, cols, stride, padding, dilation = cache
     n_filters, _, fh, fw = w.shape
-    *_, (out_h, out_w) = _window_settings(x.shape, fh, fw, stride, padding, dilation)
+    *_, (out_h, out_w) = window_settings(x.shape, fh, fw, stride, padding, dilation)
     dout = _check_dout(dout, (x.shape[0], n_filters, out_h, out_w))
     dout_rows = dout.transpose(1, 0, 2, 3).reshape(n_filters, -1)      # (K, N*H2*W2)
     dw = (dout_rows @ cols.T).reshape(w.shape)
@@ -321,13 +323,13 @@ def conv_backward_im2col(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np
 
 # ----------------------------------------------------------------------------- pooling
 
-def _pool_settings(x_shape: tuple[int, ...], f: IntOrPair, stride: IntOrPair | None = None,
+def pool_settings(x_shape: tuple[int, ...], f: IntOrPair, stride: IntOrPair | None = None,
                  padding: IntOrPair = 0) -> tuple[tuple[int, int], ...]:
     """A pooling window's settings as pairs: ``(fh, fw), (stride_h, stride_w), (pad_h, pad_w),
     (out_h, out_w)``. The stride defaults to the window (windows side by side); padding may be
     at most half the window, as in PyTorch, so no window holds only padding."""
     fh, fw = _pair(f, "f")
-    strides, pads, _, out_size = _window_settings(x_shape, fh, fw, (fh, fw) if stride is None else stride, padding)
+    strides, pads, _, out_size = window_settings(x_shape, fh, fw, (fh, fw) if stride is None else stride, padding)
     if pads[0] > fh // 2 or pads[1] > fw // 2:
         raise ValueError(f"padding {pads} must be at most half the window {(fh, fw)}, "
                          f"otherwise some windows hold only padding.")
@@ -342,7 +344,7 @@ def _lowest(dtype: np.dtype) -> float:
 def _pool_naive(x, f, stride, padding, reduce, fill) -> tuple[np.ndarray, tuple]:
     """Loop over every window of every channel and reduce it (max or mean): (N, C, H2, W2), cache."""
     x = np.asarray(x)
-    (fh, fw), (stride_h, stride_w), (pad_h, pad_w), (out_h, out_w) = _pool_settings(x.shape, f, stride, padding)
+    (fh, fw), (stride_h, stride_w), (pad_h, pad_w), (out_h, out_w) = pool_settings(x.shape, f, stride, padding)
     xpad = _pad(x, pad_h, pad_w, fill)
     out = np.zeros((*x.shape[:2], out_h, out_w), dtype=reduce(xpad[:1, :1, :1, :1]).dtype)
     for i in range(out_h):
@@ -373,7 +375,7 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """
     x, f, stride, padding = cache
     n_images, channels, height, width = x.shape
-    (fh, fw), (stride_h, stride_w), (pad_h, pad_w), (out_h, out_w) = _pool_settings(x.shape, f, stride, padding)
+    (fh, fw), (stride_h, stride_w), (pad_h, pad_w), (out_h, out_w) = pool_settings(x.shape, f, stride, padding)
     dout = _check_dout(dout, (n_images, channels, out_h, out_w))
     xpad = _pad(x, pad_h, pad_w, _lowest(x.dtype))
     dxpad = np.zeros(xpad.shape, dtype=np.result_type(dout, float))
@@ -405,7 +407,7 @@ def avg_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """
     x, f, stride, padding = cache
     n_images, channels, height, width = x.shape
-    (fh, fw), (stride_h, stride_w), (pad_h, pad_w), (out_h, out_w) = _pool_settings(x.shape, f, stride, padding)
+    (fh, fw), (stride_h, stride_w), (pad_h, pad_w), (out_h, out_w) = pool_settings(x.shape, f, stride, padding)
     dout = _check_dout(dout, (n_images, channels, out_h, out_w))
     dxpad = np.zeros((n_images, channels, height + 2 * pad_h, width + 2 * pad_w), dtype=np.result_type(dout, float))
     for i in range(out_h):
@@ -421,7 +423,7 @@ def _pool_cols(x: np.ndarray, f, stride, padding, fill) -> np.ndarray:
     Pooling treats channels independently, so they are folded into the batch and im2col runs
     on one-channel images, padded here with ``fill`` (-inf for max, 0 for average).
     """
-    (fh, fw), strides, (pad_h, pad_w), _ = _pool_settings(x.shape, f, stride, padding)
+    (fh, fw), strides, (pad_h, pad_w), _ = pool_settings(x.shape, f, stride, padding)
     n_images, channels, height, width = x.shape
     xpad = _pad(x, pad_h, pad_w, fill).reshape(n_images * channels, 1, height + 2 * pad_h, width + 2 * pad_w)
     return im2col(xpad, fh, fw, strides)
@@ -429,7 +431,7 @@ def _pool_cols(x: np.ndarray, f, stride, padding, fill) -> np.ndarray:
 
 def _pool_col2im(dcols: np.ndarray, x_shape: tuple[int, ...], f, stride, padding) -> np.ndarray:
     """The gradient columns (FH*FW, N*C*H2*W2) of _pool_cols scattered back onto x: (N, C, H, W)."""
-    (fh, fw), strides, pads, _ = _pool_settings(x_shape, f, stride, padding)
+    (fh, fw), strides, pads, _ = pool_settings(x_shape, f, stride, padding)
     n_images, channels, height, width = x_shape
     dx = col2im(dcols, (n_images * channels, 1, height, width), fh, fw, strides, pads)
     return dx.reshape(x_shape)
@@ -442,7 +444,7 @@ def max_pool_forward_im2col(x: np.ndarray, f: IntOrPair, stride: IntOrPair | Non
     x: (N, C, H, W) -> out: (N, C, H2, W2), cache holding the switches (the arg-max of each window).
     """
     x = np.asarray(x)
-    *_, (out_h, out_w) = _pool_settings(x.shape, f, stride, padding)
+    *_, (out_h, out_w) = pool_settings(x.shape, f, stride, padding)
     cols = _pool_cols(x, f, stride, padding, _lowest(x.dtype))      # (FH*FW, N*C*H2*W2)
     switches = cols.argmax(axis=0)                                  # first maximum on ties
     out = cols[switches, np.arange(cols.shape[1])].reshape(*x.shape[:2], out_h, out_w)
@@ -455,7 +457,7 @@ def max_pool_backward_im2col(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dout: (N, C, H2, W2), cache -> dx: (N, C, H, W).
     """
     x_shape, switches, f, stride, padding = cache
-    (fh, fw), _, _, out_size = _pool_settings(x_shape, f, stride, padding)
+    (fh, fw), _, _, out_size = pool_settings(x_shape, f, stride, padding)
     dout = _check_dout(dout, (*x_shape[:2], *out_size))
     dcols = np.zeros((fh * fw, switches.size), dtype=np.result_type(dout, float))
     dcols[switches, np.arange(switches.size)] = dout.reshape(-1)
@@ -469,7 +471,7 @@ def avg_pool_forward_im2col(x: np.ndarray, f: IntOrPair, stride: IntOrPair | Non
     x: (N, C, H, W) -> out: (N, C, H2, W2), cache.
     """
     x = np.asarray(x)
-    *_, (out_h, out_w) = _pool_settings(x.shape, f, stride, padding)
+    *_, (out_h, out_w) = pool_settings(x.shape, f, stride, padding)
     out = _pool_cols(x, f, stride, padding, 0).mean(axis=0).reshape(*x.shape[:2], out_h, out_w)
     return out, (x.shape, f, stride, padding)
 
@@ -480,7 +482,7 @@ def avg_pool_backward_im2col(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dout: (N, C, H2, W2), cache -> dx: (N, C, H, W).
     """
     x_shape, f, stride, padding = cache
-    (fh, fw), _, _, out_size = _pool_settings(x_shape, f, stride, padding)
+    (fh, fw), _, _, out_size = pool_settings(x_shape, f, stride, padding)
     dout = _check_dout(dout, (*x_shape[:2], *out_size))
     share = dout.reshape(1, -1) / (fh * fw)                               # (1, N*C*H2*W2)
     dcols = np.broadcast_to(share, (fh * fw, share.shape[1]))
