@@ -140,7 +140,7 @@ def _check_batch(x_shape: tuple[int, ...]) -> None:
 
 
 def window_settings(x_shape: tuple[int, ...], fh: int, fw: int, stride: IntOrPair = 1,
-                     padding: IntOrPair = 0, dilation: IntOrPair = 1) -> tuple[tuple[int, int], ...]:
+                    padding: IntOrPair = 0, dilation: IntOrPair = 1) -> tuple[tuple[int, int], ...]:
     """Check a window against an input of shape (N, C, H, W) and spell out its settings as pairs.
 
     Returns ``(stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w), (out_h, out_w)``; raises
@@ -324,7 +324,7 @@ def conv_backward_im2col(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np
 # ----------------------------------------------------------------------------- pooling
 
 def pool_settings(x_shape: tuple[int, ...], f: IntOrPair, stride: IntOrPair | None = None,
-                 padding: IntOrPair = 0) -> tuple[tuple[int, int], ...]:
+                  padding: IntOrPair = 0) -> tuple[tuple[int, int], ...]:
     """A pooling window's settings as pairs: ``(fh, fw), (stride_h, stride_w), (pad_h, pad_w),
     (out_h, out_w)``. The stride defaults to the window (windows side by side); padding may be
     at most half the window, as in PyTorch, so no window holds only padding."""
