@@ -90,7 +90,7 @@ def test_lenet_junk_modules():
 
 
 def test_vgg_block_reference_passes():
-    assert N.check_vgg_block_builder(N.vgg_block_reference).ok is True
+    assert N.check_vgg_block_builder(N.make_vgg_block_reference).ok is True
 
 
 # ----------------------------------------------------------------------------- capstone

@@ -103,7 +103,8 @@ def check_lenet5(LeNet5) -> Feedback:  # noqa: N803 - the student's class
 VGG_BLOCK_CASES = [(1, 8, 1, False, 28), (3, 16, 2, False, 16), (8, 16, 3, True, 12), (4, 4, 2, True, 8)]
 
 
-def vgg_block_reference(in_channels: int, out_channels: int, n_convs: int, batch_norm: bool = False) -> nn.Sequential:
+def make_vgg_block_reference(in_channels: int, out_channels: int, n_convs: int,
+                             batch_norm: bool = False) -> nn.Sequential:
     """The course's answer: [Conv2d 3x3, padding 1 -> (BatchNorm2d) -> ReLU] x n_convs -> MaxPool2d(2)."""
     layers: list[nn.Module] = []
     for i in range(n_convs):
