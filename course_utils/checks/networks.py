@@ -4,6 +4,8 @@ network, runs it on a small batch and compares it with the course's reference fr
 ``course_utils.models``, naming the likely mistake."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -105,12 +107,9 @@ VGG_BLOCK_CASES = [(1, 8, 1, False, 28), (3, 16, 2, False, 16), (8, 16, 3, True,
 
 def make_vgg_block_reference(in_channels: int, out_channels: int, n_convs: int,
                              batch_norm: bool = False) -> nn.Sequential:
-    """The course's answer: [Conv2d 3x3, padding 1 -> (BatchNorm2d) -> ReLU] x n_convs -> MaxPool2d(2)."""
-    layers: list[nn.Module] = []
-    for i in range(n_convs):
-        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1, bias=not batch_norm),
-                   *([nn.BatchNorm2d(out_channels)] if batch_norm else []), nn.ReLU()]
-    return nn.Sequential(*layers, nn.MaxPool2d(2))
+    """The course's answer, built by models.vgg_block: [Conv2d 3x3, padding 1 -> (BatchNorm2d) -> ReLU]
+    x n_convs -> MaxPool2d(2)."""
+    return nn.Sequential(OrderedDict(models.vgg_block(1, in_channels, out_channels, n_convs, batch_norm)))
 
 
 def vgg_block_layers(batch_norm: bool) -> list[type]:
