@@ -16,11 +16,15 @@ INITS = ("normal_0.01", "normal_1", "kaiming")
 
 
 def plain_stack(depth: int = 20, width: int = 256, in_features: int = 28 * 28,
-                classes: int = 10) -> nn.Sequential:
-    """Flatten -> [Linear(width) -> ReLU] x depth -> Linear(classes), no normalisation."""
+                classes: int = 10, batchnorm: bool = False) -> nn.Sequential:
+    """Flatten -> [Linear(width) -> ReLU] x depth -> Linear(classes); with ``batchnorm`` each
+    hidden block is Linear -> BatchNorm1d -> ReLU."""
     layers: list[nn.Module] = [nn.Flatten()]
     for i in range(depth):
-        layers += [nn.Linear(in_features if i == 0 else width, width), nn.ReLU()]
+        layers.append(nn.Linear(in_features if i == 0 else width, width))
+        if batchnorm:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(nn.ReLU())
     layers.append(nn.Linear(width, classes))
     return nn.Sequential(*layers)
 

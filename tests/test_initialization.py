@@ -35,6 +35,14 @@ def test_kaiming_keeps_the_spread_and_naive_schemes_do_not():
     assert stds["normal_0.01"][-1] < 1e-15 < 1e15 < stds["normal_1"][-1]
 
 
+def test_batchnorm_keeps_a_naive_stack_alive():
+    x = torch.rand(256, 1, 28, 28)
+    model = I.initialise(I.plain_stack(depth=20, batchnorm=True), "normal_0.01").train()
+    assert sum(isinstance(m, nn.BatchNorm1d) for m in model) == 20
+    stds = I.activation_stds(model, x)
+    assert 0.3 < min(stds) and max(stds) < 1
+
+
 def test_unknown_scheme_names_the_choices():
     with pytest.raises(ValueError, match="'kaiming'"):
         I.initialise(nn.Linear(2, 2), "xavier")

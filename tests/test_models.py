@@ -151,3 +151,11 @@ def test_checkpoint_names_separate_modes_and_variants(monkeypatch):
     full = {name: zoo.checkpoint_name(name) for name in LESSON_RECIPES}
     assert fast["cnn"].startswith("cnn-fast") and full["cnn"].startswith("cnn-full")
     assert len(set(fast.values()) | set(full.values())) == 2 * len(LESSON_RECIPES)
+
+
+def test_lenet5_modern_dropout_adds_no_parameters():
+    plain, dropped = models.lenet5_modern(), models.lenet5_modern(dropout=0.5)
+    assert isinstance(dropped.dropout, nn.Dropout) and dropped.dropout.p == 0.5
+    assert list(dropped._modules).index("dropout") == list(dropped._modules).index("output") - 1
+    assert sum(p.numel() for p in dropped.parameters()) == sum(p.numel() for p in plain.parameters())
+    assert "dropout" not in plain._modules
