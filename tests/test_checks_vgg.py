@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import summary
+from course_utils import memory, summary
 from course_utils.checks import vgg as C
 
 
@@ -127,9 +127,9 @@ def batch_right(params, acts, gib):
     return max(0, int(free // (acts * 2 * 4)))
 
 
-def test_batch_reference_agrees_with_summary():
+def test_batch_reference_agrees_with_memory():
     for params, acts, gib in C.BATCH_CASES:
-        assert C.largest_batch_reference(params, acts, gib) == summary.largest_batch(
+        assert C.largest_batch_reference(params, acts, gib) == memory.largest_batch(
             acts, params, gib * 2**30, "sgd_momentum", bytes_per_value=4)
 
 

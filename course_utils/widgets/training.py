@@ -8,6 +8,7 @@ from typing import Mapping
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
 from ..learning_rate import RangeTest, smooth
 from ..plots import plot_lr_range, plot_step_losses
@@ -38,7 +39,8 @@ def lr_explorer(range_test: RangeTest, runs: Mapping[float, np.ndarray]) -> W.VB
             plot_step_losses(curves, smoothed=smoothed, highlight=names[lr], ax=right,
                              title=f"Training with a constant learning rate of {lr:.0e}")
             right.set_ylim(0, 1.2 * max(float(s[0]) for s in smoothed.values()))
-            plt.show(fig)
+            display(fig)
+            plt.close(fig)
 
     choice.observe(redraw, "value")
     redraw()
