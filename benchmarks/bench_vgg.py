@@ -9,11 +9,11 @@ of training on a 2-core CPU. The machine is shared, so the load average during t
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import torch
 
+from bench_lenet import LoadSampler
 from course_utils import config, data, evaluation, summary, zoo
 
 ACC_TARGET, ACC_AIM, MINUTES_TARGET = 0.935, 0.94, 15.0
@@ -26,28 +26,6 @@ With one thread (torch.set_num_threads(1)) the run finishes in a reasonable time
 core to other work. On an idle machine, use the default (one thread per core).
 """
 TRAIN_THREADS = 1
-
-
-class LoadSampler:
-    """Samples the 1-minute load average every ``every`` seconds in a background thread."""
-
-    def __init__(self, every: float = 15.0):
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, args=(every,), daemon=True)
-
-    def _loop(self, every: float) -> None:
-        while not self._stop.is_set():
-            self.samples.append(os.getloadavg()[0])
-            self._stop.wait(every)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def _describe(augment) -> str:
@@ -68,7 +46,7 @@ def run() -> str:
     torch.set_num_threads(TRAIN_THREADS)
     try:
         start, cpu_start = time.perf_counter(), time.process_time()
-        with LoadSampler() as load:
+        with LoadSampler(every=15.0) as load:
             model, history = zoo.trained("vgg", retrain=True)  # trains with the recipe, saves the checkpoint
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         # the final model: train and validation accuracy in eval mode, then the test set, once
@@ -79,7 +57,7 @@ def run() -> str:
     n_train = len(data.fashion_mnist_tensors("train")[1])
     table = summary.layer_table(model, (1, 28, 28))
     minutes = history.total_seconds / 60
-    mean_load = sum(load.samples) / max(1, len(load.samples))
+    mean_load = load.mean
     per_epoch = ", ".join(f"{a:.2%}" for a in history.val_acc)
     met = lambda ok: "**met**" if ok else "**MISSED**"  # noqa: E731
     return f"""\

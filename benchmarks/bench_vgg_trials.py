@@ -12,7 +12,8 @@ import time
 
 import torch
 
-from bench_vgg import LoadSampler, _describe
+from bench_lenet import LoadSampler
+from bench_vgg import _describe
 from course_utils import config, data, zoo
 from course_utils.train import fit
 
@@ -38,10 +39,9 @@ def run() -> str:
                 history = fit(recipe.build(), x, y, val=val, epochs=EPOCHS, augment=augment,
                               name=label[:20], **recipe.fit_kwargs)
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            mean_load = sum(load.samples) / max(1, len(load.samples))
             rows.append(f"| {label} | {history.val_acc[-1]:.2%} | {max(history.val_acc):.2%} (epoch "
                         f"{history.best_epoch}) | {history.train_acc[-1]:.2%} | {wall:.0f} | {cpu:.0f} | "
-                        f"{mean_load:.1f} |")
+                        f"{load.mean:.1f} |")
     finally:
         torch.set_num_threads(default_threads)
     return "\n".join([

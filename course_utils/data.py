@@ -136,12 +136,14 @@ def load_fashion_mnist(split: str = "train") -> tuple[torch.Tensor, torch.Tensor
     """
     _check_split(split)
     images, labels = _load_arrays("test" if split == "test" else "train")
-    if split != "test":
+    if split == "test":
+        images = images.copy()  # never hand out the cached array itself
+    else:
         in_val = np.zeros(len(labels), dtype=bool)
         in_val[validation_indices(labels)] = True
         keep = in_val if split == "val" else ~in_val
-        images, labels = images[keep], labels[keep]
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+        images, labels = images[keep], labels[keep]  # indexing with a mask copies
+    return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
 
 
 def balanced_subset(labels: torch.Tensor, n: int) -> torch.Tensor:

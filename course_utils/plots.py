@@ -300,6 +300,23 @@ def plot_accuracy_vs_shift(curves: Mapping[str, Sequence[float]], shifts: Sequen
     return fig
 
 
+def plot_change_under_shift(changes: Mapping[str, np.ndarray], shifts: Sequence[int], title: str):
+    """Mean relative change of feature maps against the shift, one line per pooling, with a band
+    for the middle 50% of the images. changes: {name: (len(shifts), N)}, e.g. from
+    features.change_under_shift."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, per_image in changes.items():
+        low, high = np.percentile(per_image, [25, 75], axis=1)
+        ax.plot(list(shifts), per_image.mean(axis=1), "o-", label=name)
+        ax.fill_between(list(shifts), low, high, alpha=0.15)
+    ax.set(xlabel="shift (pixels)", ylabel="relative change of the feature maps", title=title)
+    ax.set_xticks(list(shifts))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- lesson 06: training well
 
 def plot_lr_range(lrs, losses, smoothed, marks: Mapping[str, float] | None = None,

@@ -50,6 +50,9 @@ FIGURES = {
     "plot_layer_stds": lambda: plots.plot_layer_stds({"kaiming": [1.0, 0.9, 0.8], "naive": [0.1, 1e-2, 1e-3]}),
     "plot_step_losses": lambda: plots.plot_step_losses({"a": [2.0, 1.0], "b": [2.0, 1.5]}, highlight="a"),
     "plot_step_losses smoothed": lambda: plots.plot_step_losses({"a": [2.0, 1.0]}, smoothed={"a": [2.0, 1.5]}),
+    "plot_change_under_shift": lambda: plots.plot_change_under_shift({"no pooling": RNG.random((3, 8)),
+                                                                      "max 2x2": RNG.random((3, 8))},
+                                                                     [1, 2, 3], title="pooled vs unpooled"),
 }
 
 
