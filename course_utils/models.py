@@ -49,9 +49,9 @@ def lenet5_classic() -> nn.Sequential:
     ))
 
 
-def lenet5_modern() -> nn.Sequential:
-    """LeNet-5's shape with today's choices: ReLU and max pooling."""
-    return nn.Sequential(OrderedDict(
+def lenet5_modern(dropout: float = 0.0) -> nn.Sequential:
+    """LeNet-5's shape with today's choices: ReLU and max pooling; optional dropout before the output."""
+    layers = OrderedDict(
         c1=nn.Conv2d(1, 6, 5, padding=2), relu1=nn.ReLU(),
         s2=nn.MaxPool2d(2),
         c3=nn.Conv2d(6, 16, 5), relu3=nn.ReLU(),
@@ -59,8 +59,11 @@ def lenet5_modern() -> nn.Sequential:
         c5=nn.Conv2d(16, 120, 5), relu5=nn.ReLU(),
         flatten=nn.Flatten(),
         f6=nn.Linear(120, 84), relu6=nn.ReLU(),
-        output=nn.Linear(84, NUM_CLASSES),
-    ))
+    )
+    if dropout:
+        layers["dropout"] = nn.Dropout(dropout)
+    layers["output"] = nn.Linear(84, NUM_CLASSES)
+    return nn.Sequential(layers)
 
 
 def fashion_cnn(dropout: float = 0.0, batchnorm: bool = False) -> nn.Sequential:

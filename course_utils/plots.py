@@ -315,3 +315,70 @@ def plot_change_under_shift(changes: Mapping[str, np.ndarray], shifts: Sequence[
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- lesson 06: training well
+
+def plot_lr_range(lrs, losses, smoothed, marks: Mapping[str, float] | None = None,
+                  title: str = "Learning-rate range test", ax=None):
+    """Mini-batch loss against a learning rate that grows exponentially (log scale), raw and smoothed;
+    ``marks`` draws labelled vertical lines, e.g. {"suggestion": 3e-3}."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(lrs, losses, color="C0", alpha=0.3, lw=1, label="mini-batch loss")
+    ax.plot(lrs, smoothed, color="C0", lw=2, label="smoothed")
+    for i, (label, lr) in enumerate((marks or {}).items(), start=1):
+        ax.axvline(lr, color=f"C{i}", ls="--", label=f"{label}: {lr:.1e}")
+    top = min(float(np.nanmax(smoothed)), 2.5 * float(smoothed[0]))
+    ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="cross-entropy loss",
+           title=title, ylim=(0, top * 1.05))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lr_schedules(schedules: Mapping[str, Sequence[float]], title: str = "Learning-rate schedules"):
+    """The learning rate of every mini-batch, one line per schedule: {name: (steps,)}."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for name, lrs in schedules.items():
+        ax.plot(np.arange(len(lrs)), lrs, label=name)
+    ax.set(xlabel="mini-batch (training step)", ylabel="learning rate", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_stds(stds: Mapping[str, Sequence[float]], title: str = "Spread of the activations, layer by layer"):
+    """Standard deviation of each layer's output (log scale), one line per initialisation."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for name, values in stds.items():
+        ax.plot(np.arange(1, len(values) + 1), values, "-o", ms=3, label=name)
+    ax.set(yscale="log", xlabel="layer (ReLU output)", ylabel="standard deviation (log scale)", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_step_losses(curves: Mapping[str, Sequence[float]], title: str = "Training loss, mini-batch by mini-batch",
+                     smoothed: Mapping[str, Sequence[float]] | None = None, ax=None, highlight: str | None = None):
+    """Loss of every mini-batch, one line per run ({name: (steps,)}); ``smoothed`` curves, when
+    given, are drawn over the raw ones. With ``highlight`` the other runs are drawn in grey."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 3.6))
+    for i, (name, losses) in enumerate(curves.items()):
+        faded = highlight is not None and name != highlight
+        color = "lightgray" if faded else f"C{i}"
+        steps = np.arange(1, len(losses) + 1)
+        if smoothed is None:
+            ax.plot(steps, losses, color=color, lw=1.2, label=None if faded else name, zorder=1 if faded else 2)
+        else:
+            ax.plot(steps, losses, color=color, alpha=0.25, lw=0.8)
+            ax.plot(steps, smoothed[name], color=color, lw=2, label=None if faded else name,
+                    zorder=1 if faded else 2)
+    ax.set(xlabel="mini-batch (training step)", ylabel="cross-entropy loss", title=title)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

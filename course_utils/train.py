@@ -47,15 +47,21 @@ class History:
         return asdict(self)
 
 
-def _make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float):
-    if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "adamw")
+
+
+def make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float = 0.0):
+    """The optimizer ``name`` (one of OPTIMIZERS) over the model's parameters; sgd_momentum uses 0.9."""
+    params = model.parameters()
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
-                               weight_decay=weight_decay)
-    raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', not {name!r}")
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd_momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, not {name!r}")
 
 
 @torch.no_grad()
@@ -109,11 +115,13 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
     device = device or config.get_device()
     model.to(device)
     x_train, y_train = x_train.to(device), y_train.to(device)
-    opt = _make_optimizer(model, optimizer, lr, weight_decay)
+    opt = make_optimizer(model, optimizer, lr, weight_decay)
     steps = (len(x_train) + batch_size - 1) // batch_size
     sched = None
     if schedule == "onecycle":
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
+        # OneCycleLR also cycles momentum (0.95 -> 0.85 -> 0.95); plain SGD has none to cycle
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps,
+                                                    cycle_momentum=optimizer != "sgd")
     elif schedule is not None:
         raise ValueError(f"schedule must be None or 'onecycle', not {schedule!r}")
     gen = torch.Generator(device="cpu").manual_seed(seed)

@@ -80,6 +80,14 @@ def test_dropout_only_acts_in_training_mode():
     assert not torch.equal(model(x), model(x))
 
 
+def test_lenet5_modern_dropout_adds_no_parameters():
+    plain, dropped = models.lenet5_modern(), models.lenet5_modern(dropout=0.5)
+    assert isinstance(dropped.dropout, nn.Dropout) and dropped.dropout.p == 0.5
+    assert list(dropped._modules).index("dropout") == list(dropped._modules).index("output") - 1
+    assert sum(p.numel() for p in dropped.parameters()) == sum(p.numel() for p in plain.parameters())
+    assert "dropout" not in plain._modules
+
+
 def test_pattern_convnet_seed_stacks():
     x = torch.zeros(2, 3, 32, 32)
     linear = models.pattern_convnet(0, 0, 0, (3, 32, 32))       # INPUT -> FC
