@@ -1,5 +1,5 @@
 """Matplotlib figures used across lessons. Each function draws and returns the Figure;
-the numbers it shows are computed elsewhere (data, train, viz) and passed in.
+the numbers it shows are computed elsewhere (data, train, viz, attribution) and passed in.
 """
 from __future__ import annotations
 
@@ -270,7 +270,7 @@ def plot_embedding(coords: Mapping[str, object], labels, class_names: Sequence[s
 def plot_score_curves(scores, names: Sequence[str], steps=None, title: str = "Score during gradient ascent",
                       ylabel: str = "target score (logit)"):
     """One line per optimised image: scores (R, N) at gradient-ascent steps (R,) (default 0..R-1),
-    as viz.maximize_activation returns them."""
+    as maximize.maximize_activation returns them."""
     s = scores.detach().cpu().numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
     x = np.arange(len(s)) if steps is None else np.asarray(steps)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))

@@ -78,7 +78,7 @@ def check_receptive_field(answer) -> Feedback:
         got = int(got)
     except (TypeError, ValueError):
         return wrong(f"answer with one whole number of pixels, not {got!r}.")
-    expected = viz.receptive_field(models.vgg_fashion(), "conv2_2").size
+    expected = viz.receptive_field(models.vgg_fashion(), "conv2_2").receptive_field
     if got == expected:
         return right(f"{expected} x {expected} pixels: 3 -> 5 after block 1's convs, 6 after pool1 (now each "
                      "step is 2 pixels), then +4 and +4 for the two convs of block 2.")
@@ -168,7 +168,7 @@ def check_occlusion_drop(occlusion_drop) -> Feedback:
         if fill != 0 and near(_drop(model, image, target, top, left, patch, 0.0)):
             return wrong(f"you filled the patch with 0 instead of fill={fill}.")
         return wrong(f"occlusion_drop{where} returned {got:.4f}, expected {expected:.4f}.")
-    return right("that is one pixel of an occlusion map; viz.occlusion computes all positions in batches.")
+    return right("that is one pixel of an occlusion map; attribution.occlusion computes all positions in batches.")
 
 
 def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float) -> torch.Tensor:
