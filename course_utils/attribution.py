@@ -366,9 +366,12 @@ class Randomization:
     layers: list[str]
     correlations: dict[str, torch.Tensor]
 
-    def final(self) -> dict[str, float]:
-        """Mean correlation per method once every listed layer is random."""
-        return {m: float(c[-1].nanmean()) for m, c in self.correlations.items()}
+    def after(self, layer: str) -> dict[str, float]:
+        """Mean correlation per method once ``layer`` and all layers above it (listed before it) are random."""
+        if layer not in self.layers:
+            raise ValueError(f"{layer!r} was not re-initialised; the layers were {self.layers}.")
+        row = self.layers.index(layer) + 1
+        return {m: float(c[row].nanmean()) for m, c in self.correlations.items()}
 
 
 def cascading_randomization(model: nn.Module, x: torch.Tensor, target: Target, methods: Mapping[str, Method],

@@ -61,6 +61,19 @@ def check_images(x: torch.Tensor, what: str = "x") -> None:
                          f"for one image (C, H, W) use x[None] or x.unsqueeze(0).")
 
 
+# ---------------------------------------------------------------- first-layer filters
+
+
+def flatness(weight: torch.Tensor) -> torch.Tensor:
+    """|sum of weights| / sum of |weights| per filter: weight (F, C, k, k) -> (F,).
+
+    0 for a pure difference filter (its positive and negative weights cancel: an edge or line
+    detector, like Sobel), 1 when all weights have one sign (it measures brightness).
+    """
+    w = weight.detach().flatten(1)
+    return w.sum(1).abs() / w.abs().sum(1).clamp(min=1e-12)
+
+
 # ---------------------------------------------------------------- activations via forward hooks
 
 
@@ -242,10 +255,22 @@ def top_k_patches(x: torch.Tensor, top: TopK, rf: summary.RFStep, channels: Sequ
                   fill: float = 0.0) -> torch.Tensor:
     """The receptive-field crops behind ``top``: (len(channels), k, C, size, size), size = rf.receptive_field."""
     channels = range(top.values.shape[0]) if channels is None else channels
-    return torch.stack([
-        torch.stack([receptive_field_patch(x[int(top.images[c, j])], rf, int(top.ys[c, j]), int(top.xs[c, j]), fill)
-                     for j in range(top.values.shape[1])])
-        for c in channels])
+    return torch.stack([patches_at(x[top.images[c]], rf, top.ys[c], top.xs[c], fill) for c in channels])
+
+
+def patches_at(images: torch.Tensor, rf: summary.RFStep, ys: torch.Tensor, xs: torch.Tensor,
+               fill: float = 0.0) -> torch.Tensor:
+    """Image i's window of the unit at (ys[i], xs[i]): images (k, C, H, W) -> (k, C, size, size).
+
+    Used for the top-k crops and for anything drawn in the same windows (e.g. deconvnet projections)."""
+    return torch.stack([receptive_field_patch(img, rf, int(y), int(x), fill) for img, y, x in zip(images, ys, xs)])
+
+
+def spread_channels(top: TopK, n: int = 6) -> list[int]:
+    """n channels spread evenly over the channels of ``top`` that fire at all: a sample for a figure
+    that is not cherry-picked."""
+    alive = torch.nonzero(top.values[:, 0] > 0).flatten()
+    return alive[torch.linspace(0, len(alive) - 1, min(n, len(alive))).round().long()].tolist()
 
 
 def class_purity(top: TopK, labels: torch.Tensor) -> torch.Tensor:

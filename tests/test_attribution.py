@@ -286,7 +286,9 @@ def test_cascading_randomization():
     assert result.layers == ["fc2", "fc1", "conv2", "bn1", "conv1"]
     assert result.correlations["saliency"].shape == (6, 3)
     torch.testing.assert_close(result.correlations["input"], torch.ones(6, 3))
-    assert result.final()["saliency"] < 0.9
+    assert result.after("conv1")["saliency"] < 0.9 and result.after("fc2")["input"] == 1.0
+    with pytest.raises(ValueError, match="was not re-initialised"):
+        result.after("relu1")
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())   # the model itself is untouched
     again = attribution.cascading_randomization(net, x, target, methods)
     torch.testing.assert_close(again.correlations["saliency"], result.correlations["saliency"])
