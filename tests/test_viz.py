@@ -383,3 +383,35 @@ def test_widgets_build_and_react_without_a_browser(monkeypatch):
     occl = widgets.occlusion_explorer(model, x, y)
     occl.children[0].children[1].value = 10          # patch 10 with stride 2 on 28 px: 10 x 10 positions
     assert "100 patch positions" in occl.children[2].value
+
+
+def test_lesson_08_figures_have_titles_and_labels():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import attribution, plots
+
+    model, x = small_vgg(), images(6)
+    acts = viz.activations(model, x[:1], ["relu1_1", "relu2_1"])
+    fig = plots.show_layer_maps(x[0], acts, ["relu1_1", "relu2_1"], n=3, title="maps")
+    assert fig._suptitle.get_text() == "maps" and len(fig.axes) == 2 * 4
+    top = viz.top_k_activations(model, x, "relu2_1", k=3)
+    channels = viz.spread_channels(top, n=2)
+    assert len(channels) == 2 and all(top.values[c, 0] > 0 for c in channels)
+    patches = viz.top_k_patches(x, top, viz.receptive_field(model, "relu2_1"), channels)
+    fig = plots.show_top_patches(patches, torch.zeros(2, 3, dtype=torch.long), channels, title="patches")
+    assert fig._suptitle.get_text() == "patches" and len(fig.axes) == 6
+    fig = plots.show_projections({"crops": patches[0], "signed": patches[0] - 0.5}, title="projections")
+    assert fig._suptitle.get_text() == "projections" and len(fig.axes) == 6
+    result = attribution.Randomization(["fc2", "fc1"], {"saliency": torch.rand(3, 4)})
+    ax = plots.plot_randomization(result.layers, result.correlations, threshold=0.5).axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["trained", "+fc2", "+fc1"]
+    plt.close("all")
+
+
+def test_flatness_of_difference_and_brightness_filters():
+    sobel = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    weights = torch.stack([sobel, torch.ones(3, 3), sobel + 0.5])[:, None]   # (3, 1, 3, 3)
+    torch.testing.assert_close(viz.flatness(weights), torch.tensor([0.0, 1.0, 4.5 / 9.5]))
