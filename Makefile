@@ -16,11 +16,18 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 # `make slides` builds every lesson unless LESSON is given (LESSON=03); FULL=1 runs them in full mode.
 SLIDES_ARGS := $(if $(filter command line environment,$(origin LESSON)),--lesson $(LESSON)) $(if $(FULL),--full)
 
-.PHONY: setup lab test test-unit test-notebooks bench clean help present slides
+# The oldest end of the dependency ranges (constraints-oldest.txt) on the oldest supported Python, in a
+# separate environment with its own cache, so nothing it trains or decodes is shared with .venv.
+OLDEST_PYTHON ?= python3.10
+OLDEST_VENV := .venv-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+
+.PHONY: setup lab test test-oldest bench clean help present slides
 
 help:
 	@echo "make lab     install if needed, start JupyterLab on lesson 00 (ARGS='--no-browser --port 8899')"
 	@echo "make test    install if needed, run unit tests, every notebook (fast mode) and repo checks"
+	@echo "make test-oldest  the same suite with every dependency at the lowest version pyproject.toml allows"
 	@echo "make setup   only create .venv and install the course"
 	@echo "make present LESSON=03   present a lesson live as slides in JupyterLab (widgets work, offline)"
 	@echo "make slides  run every lesson (fast mode) and write offline reveal.js decks to build/slides/ (LESSON=03 for one)"
@@ -54,13 +61,25 @@ slides: $(STAMP)
 # Unit tests, repo checks and every notebook (nbval, fast mode), spread over the CPU cores.
 # One math thread per worker: JOBS workers with several OpenMP threads each oversubscribe the
 # cores, and small PyTorch models then run many times slower than single-threaded.
+SUITE := COURSE_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+SUITE_ARGS := tests notebooks --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
+
 test: $(STAMP)
-	COURSE_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
-		-n $(JOBS) --dist loadfile $(PYTEST_ARGS)
+	$(SUITE) $(BIN)/python -m pytest $(SUITE_ARGS)
+
+$(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
+	@command -v $(OLDEST_PYTHON) >/dev/null || { echo "make test-oldest needs $(OLDEST_PYTHON) (the oldest Python the course supports); set OLDEST_PYTHON=/path/to/python3.10" >&2; exit 1; }
+	test -x $(OLDEST_VENV)/bin/python || $(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install -c constraints-oldest.txt -e ".[test]"
+	touch $(OLDEST_STAMP)
+
+test-oldest: $(OLDEST_STAMP)
+	$(SUITE) COURSE_CACHE=.cache-oldest $(OLDEST_VENV)/bin/python -m pytest $(SUITE_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(ONLY)
 
 clean:
-	rm -rf $(VENV) .cache build .pytest_cache
+	rm -rf $(VENV) $(OLDEST_VENV) .cache .cache-oldest build .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -92,7 +92,7 @@ ACTIVATIONS: dict[str, Activation] = {
 
 def get_activation(name: str) -> Activation:
     if name not in ACTIVATIONS:
-        raise KeyError(f"No activation called {name!r}; choose one of {sorted(ACTIVATIONS)}.")
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}.")
     return ACTIVATIONS[name]
 
 

@@ -40,7 +40,7 @@ def one_hidden_layer(width: int, activation: str = "tanh") -> nn.Sequential:
     if width < 1:
         raise ValueError(f"width must be at least 1 hidden unit, got {width}.")
     if activation not in HIDDEN_ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(HIDDEN_ACTIVATIONS)}, not {activation!r}.")
+        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(HIDDEN_ACTIVATIONS)}.")
     return nn.Sequential(nn.Linear(1, width), HIDDEN_ACTIVATIONS[activation](), nn.Linear(width, 1))
 
 

@@ -47,17 +47,13 @@ def op_name(node) -> str:
 
 @dataclass
 class GradGraph:
-    """Nodes of a backward graph: ``labels[i]`` names node i, ``inputs[i]`` lists the nodes it
-    sends gradients to (its inputs in the forward pass); ``roots`` are the outputs' nodes."""
+    """Nodes of a backward graph: ``labels[i]`` names node i (e.g. 'Addmm', 'AccumulateGrad (fc2.bias)'),
+    ``inputs[i]`` lists the nodes it sends gradients to (its inputs in the forward pass); ``roots``
+    are the outputs' nodes."""
 
     labels: list[str] = field(default_factory=list)
     inputs: list[list[int]] = field(default_factory=list)
     roots: list[int] = field(default_factory=list)
-
-    @property
-    def ops(self) -> list[str]:
-        """The label of every node, e.g. ['Sum', 'Addmm', 'AccumulateGrad (fc2.bias)', ...]."""
-        return list(self.labels)
 
     @property
     def edges(self) -> list[tuple[int, int]]:

@@ -137,17 +137,21 @@ def fashion_mnist_tensors(train: bool = True, n: int | None = None) -> tuple[tor
 
 
 def list_photos() -> list[str]:
-    """Names of the photos in data/images, e.g. ['astronaut', 'cat', 'coffee']."""
-    return sorted(p.stem for p in PHOTO_DIR.glob("*.png"))
+    """Names of the photos the course ships in data/images (listed in its SHA256SUMS),
+    e.g. ['astronaut', 'cat', 'coffee']."""
+    return sorted(Path(name).stem for name in _expected_sums(PHOTO_DIR) if name.endswith(".png"))
 
 
 def load_photo(name: str = "cat") -> np.ndarray:
-    """A real photo from data/images as a uint8 array (H, W, 3), values 0..255."""
+    """A real photo from data/images as a uint8 array (H, W, 3), values 0..255.
+
+    An unknown name raises ValueError naming the photos; a missing or damaged file, DataError.
+    """
     from PIL import Image
 
+    if name not in list_photos():
+        raise ValueError(f"unknown photo {name!r}; choose one of {', '.join(list_photos())}.")
     path = PHOTO_DIR / f"{name}.png"
-    if name not in list_photos() and not path.exists():
-        raise DataError(f"No photo called {name!r} in {PHOTO_DIR}; available: {', '.join(list_photos())}.")
     verify_file(path)
     with Image.open(path) as img:
         return np.asarray(img.convert("RGB"))

@@ -3,7 +3,9 @@
 - ``accuracy_under_shift``: a classifier's test accuracy as the test images move by 0, 1, 2 ... pixels;
 - ``adjust_contrast`` and ``shifted_view``: what lesson 01's explorer shows for its slider values;
 - ``block_classifier`` and ``block_size_experiment``: the simplest hand-made features, pixel
-  averages over b x b blocks, fed to a linear classifier.
+  averages over b x b blocks, fed to a linear classifier;
+- ``edge_maps`` and ``change_under_shift`` (lesson 04): how much fixed edge features change when
+  the picture moves, with and without pooling.
 
 Plain tensors and numbers in and out; the figures and widgets live in ``plots`` and ``widgets``.
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from . import config
+from . import config, kernels
 from .evaluation import class_probabilities
 from .models import NUM_CLASSES
 from .train import evaluate, fit, predict
@@ -120,3 +123,43 @@ def block_size_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: 
         shifted = accuracy_under_shift(model, x_test, y_test, shifts=[shift_px])[0]
         results.append(BlockResult(block, model.fc.in_features, acc, float(shifted)))
     return results
+
+
+# ----------------------------------------------------------------------------- shifts and pooling
+
+_DIAGONAL = np.array([[0.0, 1.0, 2.0], [-1.0, 0.0, 1.0], [-2.0, -1.0, 0.0]])
+#: four fixed 3x3 edge filters (4, 3, 3): Sobel x, Sobel y and the two diagonals
+EDGE_BANK = np.stack([kernels.sobel_x(), kernels.sobel_y(), _DIAGONAL, _DIAGONAL[:, ::-1]])
+
+
+def edge_maps(images: torch.Tensor) -> torch.Tensor:
+    """Non-negative edge responses: ReLU of the four EDGE_BANK filters ("same" padding).
+
+    images: (N, 1, H, W) floats -> (N, 4, H, W).
+    """
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must be (N, 1, H, W) grey images, got shape {tuple(images.shape)}.")
+    bank = torch.tensor(EDGE_BANK, dtype=images.dtype)[:, None]
+    with torch.no_grad():
+        return F.relu(F.conv2d(images, bank, padding=1))
+
+
+def change_under_shift(features: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                       poolings: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
+                       shifts: Sequence[int]) -> dict[str, np.ndarray]:
+    """How much features(x), after each pooling, change when the images move by s pixels.
+
+    For every image the relative change ||P(A_shifted) - P(A)|| / ||P(A)|| (A = features of the
+    image, P the pooling) is averaged over a shift of s pixels right and one of s pixels down.
+    x: (N, C, H, W); poolings: {name: function of a batch of maps}.
+    Returns {name: array (len(shifts), N)}; shift 0 gives zeros.
+    """
+    base = features(x)
+    changes = {name: np.zeros((len(shifts), len(x))) for name in poolings}
+    for row, s in enumerate(shifts):
+        for dx, dy in ((s, 0), (0, s)):
+            moved = features(shift(x, dx, dy))
+            for name, pool in poolings.items():
+                a, b = pool(base).flatten(1), pool(moved).flatten(1)
+                changes[name][row] += ((b - a).norm(dim=1) / a.norm(dim=1).clamp_min(1e-8)).numpy() / 2
+    return changes

@@ -195,7 +195,7 @@ class PoolView:
 def pool_view(image: np.ndarray, kind: str = "max", f: int = 2, stride: int = 2) -> PoolView:
     """Pool ``image`` (H, W) with an f x f window ("max" or "average"); invalid settings give a message."""
     if kind not in POOL_KINDS:
-        raise ValueError(f"kind must be one of {POOL_KINDS}, got {kind!r}.")
+        raise ValueError(f"unknown pooling kind {kind!r}; choose one of {', '.join(POOL_KINDS)}.")
     pool = scratch.max_pool2d if kind == "max" else scratch.avg_pool2d
     image = np.asarray(image, dtype=float)
     try:

@@ -1,6 +1,8 @@
 """The networks trained in the course, as plain ``nn.Sequential`` stacks with named layers.
 
-All take Fashion-MNIST batches x: (N, 1, 28, 28) in [0, 1] and return logits (N, 10).
+The lesson networks take Fashion-MNIST batches x: (N, 1, 28, 28) in [0, 1] and return logits
+(N, 10); ``pattern_convnet`` builds the lesson-07 layer pattern for any input size. ``vgg_block``
+is the one "[3x3 conv -> batch norm? -> ReLU] x n -> pool" block both VGG-style builders use.
 """
 from __future__ import annotations
 
@@ -82,9 +84,30 @@ def fashion_cnn(dropout: float = 0.0, batchnorm: bool = False) -> nn.Sequential:
     return nn.Sequential(OrderedDict(layers))
 
 
+def vgg_block(b: int, c_in: int, c_out: int, convs: int, batchnorm: bool = True,
+              pool: bool = True) -> list[tuple[str, nn.Module]]:
+    """Block ``b`` of a VGG-style network: [3x3 conv -> batch norm? -> ReLU] x ``convs`` -> 2x2 max pool?
+
+    The convolutions keep the size (stride 1, padding 1); the pooling halves it (rounding down).
+    A convolution followed by batch norm has no bias: the norm's shift plays that part. Layers
+    are named ``conv{b}_{i}``, ``bn{b}_{i}``, ``relu{b}_{i}`` (i = 1..convs) and ``pool{b}``.
+    Returns (name, layer) pairs for an ``OrderedDict``.
+    """
+    layers: list[tuple[str, nn.Module]] = []
+    for i in range(1, convs + 1):
+        layers.append((f"conv{b}_{i}", nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batchnorm)))
+        if batchnorm:
+            layers.append((f"bn{b}_{i}", nn.BatchNorm2d(c_out)))
+        layers.append((f"relu{b}_{i}", nn.ReLU()))
+        c_in = c_out
+    if pool:
+        layers.append((f"pool{b}", nn.MaxPool2d(2)))
+    return layers
+
+
 def vgg_fashion(widths: tuple[int, ...] = (32, 64, 128), convs_per_block: int = 2,
                 hidden: int = 256, dropout: float = 0.3) -> nn.Sequential:
-    """A VGG-style network for 28x28 inputs: blocks of [3x3 conv -> batch norm -> ReLU] x
+    """A VGG-style network for 28x28 inputs: ``vgg_block``s of [3x3 conv -> batch norm -> ReLU] x
     ``convs_per_block`` then 2x2 max pooling (28 -> 14 -> 7 -> 3), then FC -> ReLU -> dropout -> FC.
 
     Layers are named ``conv{block}_{i}``, ``bn{block}_{i}``, ``relu{block}_{i}``, ``pool{block}``,
@@ -93,17 +116,58 @@ def vgg_fashion(widths: tuple[int, ...] = (32, 64, 128), convs_per_block: int = 
     layers: list[tuple[str, nn.Module]] = []
     c_in, size = 1, 28
     for b, width in enumerate(widths, start=1):
-        for i in range(1, convs_per_block + 1):
-            layers += [(f"conv{b}_{i}", nn.Conv2d(c_in, width, 3, padding=1, bias=False)),
-                       (f"bn{b}_{i}", nn.BatchNorm2d(width)),
-                       (f"relu{b}_{i}", nn.ReLU())]
-            c_in = width
-        layers.append((f"pool{b}", nn.MaxPool2d(2)))
-        size //= 2
+        layers += vgg_block(b, c_in, width, convs_per_block)
+        c_in, size = width, size // 2
     layers += [("flatten", nn.Flatten()),
                ("fc1", nn.Linear(c_in * size * size, hidden)), ("relu_fc1", nn.ReLU()),
                ("dropout", nn.Dropout(dropout)),
                ("fc2", nn.Linear(hidden, NUM_CLASSES))]
+    return nn.Sequential(OrderedDict(layers))
+
+
+def _count(value, what: str, low: int = 0) -> int:
+    if int(value) != value or value < low:
+        raise ValueError(f"{what} must be a whole number >= {low}, got {value}")
+    return int(value)
+
+
+def pattern_convnet(n: int, m: int, k: int, input_shape: tuple[int, int, int] = (1, 28, 28), *,
+                    width: int = 32, growth: int = 2, max_width: int = 512, pool: bool = True,
+                    hidden: int = 128, classes: int = NUM_CLASSES, batchnorm: bool = False) -> nn.Sequential:
+    """The ConvNet layer pattern INPUT -> [[CONV -> RELU]*N -> POOL?]*M -> [FC -> RELU]*K -> FC (lesson 07).
+
+    Each of the M blocks is a ``vgg_block`` of N 3x3 convolutions (they keep the size), then 2x2
+    max pooling (it halves the size) when ``pool``. Block b has min(width * growth**(b-1), max_width)
+    channels (VGG: 64, 128, 256, 512, 512). Layers are named conv{b}_{i}, bn{b}_{i}, relu{b}_{i},
+    pool{b}, flatten, fc{j}, relu_fc{j}, out.
+
+    Raises ValueError with the size sequence when a pooling layer would get a map smaller than 2x2.
+    """
+    n, m, k = (_count(v, name) for v, name in ((n, "N (convs per block)"), (m, "M (blocks)"),
+                                               (k, "K (hidden FC layers)")))
+    _count(width, "width", low=1)
+    c, h, w = input_shape
+    sizes = [h]
+    layers: list[tuple[str, nn.Module]] = []
+    for b in range(1, m + 1):
+        if pool and min(h, w) < 2:
+            raise ValueError(f"block {b}'s 2x2 pooling gets a {h}x{w} map and cannot halve it "
+                             f"(sizes {' -> '.join(map(str, sizes))}). Use at most {b - 1} pooling blocks "
+                             f"for a {input_shape[1]}x{input_shape[2]} input, switch pooling off, "
+                             f"or start from a larger input.")
+        c_out = min(width * growth ** (b - 1), max_width)
+        layers += vgg_block(b, c, c_out, n, batchnorm, pool)
+        if n:
+            c = c_out
+        if pool:
+            h, w = h // 2, w // 2
+            sizes.append(h)
+    layers.append(("flatten", nn.Flatten()))
+    features = c * h * w
+    for j in range(1, k + 1):
+        layers += [(f"fc{j}", nn.Linear(features, hidden)), (f"relu_fc{j}", nn.ReLU())]
+        features = hidden
+    layers.append(("out", nn.Linear(features, classes)))
     return nn.Sequential(OrderedDict(layers))
 
 

@@ -24,6 +24,7 @@ def _as_numpy_image(img) -> np.ndarray:
 def show_images(images, labels: Sequence[int] | None = None, preds: Sequence[int] | None = None,
                 ncols: int = 8, title: str | None = None, size: float = 1.4, cmap: str = "gray"):
     """A grid of images with their class names; with ``preds``, wrong predictions are red.
+    Without ``title`` the figure is titled "N images".
 
     images: (N, H, W), (N, 1, H, W) or (N, H, W, 3); labels/preds: class indices (N,).
     """
@@ -44,8 +45,7 @@ def show_images(images, labels: Sequence[int] | None = None, preds: Sequence[int
                 text = f"true: {text}\npred: {CLASS_NAMES[int(preds[i])]}"
                 color = "tab:green" if int(preds[i]) == int(labels[i]) else "tab:red"
             ax.set_title(text, fontsize=8, color=color)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title or f"{n} images")
     fig.tight_layout()
     return fig
 
@@ -187,8 +187,7 @@ def show_kernels(weights, ncols: int = 8, title: str | None = None, size: float 
         else:
             ax.imshow(w[i, channel].numpy(), cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_title(str(i), fontsize=7)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title or f"{k} kernels of {w.shape[2]}x{w.shape[3]}")
     fig.tight_layout()
     return fig
 
@@ -211,8 +210,7 @@ def show_feature_maps(maps, channels: Sequence[int] | None = None, ncols: int = 
             continue
         ax.imshow(m[channels[i]].numpy(), cmap=cmap, interpolation="nearest")
         ax.set_title(f"ch {channels[i]}\nmax {float(m[channels[i]].max()):.2g}", fontsize=7)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title or f"{len(channels)} feature maps of {m.shape[1]}x{m.shape[2]}")
     fig.tight_layout()
     return fig
 
@@ -384,5 +382,22 @@ def plot_accuracy_vs_shift(curves: Mapping[str, Sequence[float]], shifts: Sequen
     ax.set_xticks(list(shifts))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_change_under_shift(changes: Mapping[str, np.ndarray], shifts: Sequence[int], title: str):
+    """Mean relative change of feature maps against the shift, one line per pooling, with a band
+    for the middle 50% of the images. changes: {name: (len(shifts), N)}, e.g. from
+    features.change_under_shift."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, per_image in changes.items():
+        low, high = np.percentile(per_image, [25, 75], axis=1)
+        ax.plot(list(shifts), per_image.mean(axis=1), "o-", label=name)
+        ax.fill_between(list(shifts), low, high, alpha=0.15)
+    ax.set(xlabel="shift (pixels)", ylabel="relative change of the feature maps", title=title)
+    ax.set_xticks(list(shifts))
+    ax.grid(alpha=0.3)
+    ax.legend()
     fig.tight_layout()
     return fig

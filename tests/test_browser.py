@@ -192,6 +192,19 @@ def run_all(page, base: str, notebook_name: str, timeout: float) -> None:
     wait_kernel_idle(page, base, notebook_name, timeout)
 
 
+def saved_cells(page, path: Path, timeout: float = 30) -> list[dict]:
+    """The cells of a notebook JupyterLab is saving: its file can be caught half-written (JupyterLab 4.2
+    writes in place), so read until it parses."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return json.loads(path.read_text())["cells"]
+        except json.JSONDecodeError:
+            if time.time() > deadline:
+                raise
+            page.wait_for_timeout(200)
+
+
 def error_outputs(page, path: Path) -> list[tuple[int, str]]:
     """Save the (scratch) notebook and list its error outputs as (cell index, exception name)."""
     before = path.stat().st_mtime
@@ -203,7 +216,7 @@ def error_outputs(page, path: Path) -> list[tuple[int, str]]:
     if path.stat().st_mtime == before:
         shot(page, f"lab-{path.stem}-save-failed")
     assert path.stat().st_mtime != before, f"JupyterLab did not save {path.name}: cannot read its outputs"
-    cells = json.loads(path.read_text())["cells"]
+    cells = saved_cells(page, path)
     assert any(c.get("outputs") for c in cells), f"{path.name} was saved without outputs: did Run All run?"
     return [(i, o.get("ename", "?")) for i, c in enumerate(cells) for o in c.get("outputs", [])
             if o.get("output_type") == "error"]

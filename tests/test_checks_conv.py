@@ -2,9 +2,11 @@
 "not done yet" (ok is None) and a crashing answer becomes feedback, not a traceback."""
 import numpy as np
 import pytest
+import torch
 
 from course_utils import scratch
 from course_utils.checks import conv as C
+from checker_junk import junk_test
 
 
 def stub(*args, **kwargs):
@@ -18,6 +20,32 @@ def right_size(w, f, s, p):
     if room % s:
         raise ValueError("does not tile")
     return room // s + 1
+
+
+def tiles_ignoring_padding(w, f, s, p):
+    if (w - f) % s:
+        raise ValueError("does not tile")
+    return (w - f + 2 * p) // s + 1
+
+
+def tiles_counting_padding_once(w, f, s, p):
+    if (w - f + p) % s:
+        raise ValueError("does not tile")
+    return (w - f + 2 * p) // s + 1
+
+
+def refuses_only_the_example(w, f, s, p):
+    if (w, f, s, p) == (10, 3, 2, 0):
+        raise ValueError("does not tile")
+    return (w - f + 2 * p) // s + 1
+
+
+test_output_size_survives_junk = junk_test(C.check_output_size)
+test_one_value_survives_junk = junk_test(C.check_one_value, value=True,
+                                        extra={"a numpy array": np.array([17]), "the digits": "17"})
+test_conv2d_single_survives_junk = junk_test(C.check_conv2d_single)
+test_im2col_shapes_survives_junk = junk_test(C.check_im2col_shapes, value=True,
+                                            extra={"strings": (("75", "1024"),) * 3})
 
 
 def test_output_size_right_and_stub():
@@ -34,8 +62,15 @@ def test_output_size_right_and_stub():
     (lambda w, f, s, p: w - f + 2 * p + 1, "left out the stride"),
     (lambda w, f, s, p: (w - f + 2 * p + 1) // s, "divided after adding 1"),
     (lambda w, f, s, p: (w - f + 2 * p) // s + 1, "not a whole number"),       # silent floor
-    (lambda w, f, s, p: (w - f + 2 * p) / s + 1, "returned 4.5"),
+    (lambda w, f, s, p: (w - f + 2 * p) / s + 1, "a float"),
+    (lambda w, f, s, p: float((w - f + 2 * p) // s + 1), "a float"),
+    (lambda w, f, s, p: str((w - f + 2 * p) // s + 1), "string"),
     (lambda w, f, s, p: 3, "gives 5"),
+    (lambda w, f, s, p: [(w - f + 2 * p) // s + 1], "list"),
+    (tiles_ignoring_padding, "ignore the padding"),
+    (tiles_counting_padding_once, "which tiles"),
+    (refuses_only_the_example, "W=9, F=3, S=3, P=1"),
+    (lambda w, f, s, p: round((w - f + 2 * p) / s) + 1, "not a whole number"),
 ])
 def test_output_size_diagnoses(answer, phrase):
     feedback = C.check_output_size(answer)
@@ -54,6 +89,10 @@ def test_one_value():
     value = np.sum(C.HAND_X[i:i + 3, j:j + 3] * C.HAND_K) + C.HAND_B
     assert C.check_one_value(value).ok is True
     assert C.check_one_value(float(value)).ok is True
+    assert C.check_one_value(int(value)).ok is True
+    assert C.check_one_value(str(value)).ok is False
+    assert C.check_one_value(np.array([value])).ok is False
+    assert C.check_one_value(lambda: value).ok is False  # a function where a value is asked for
     assert C.check_one_value(None).ok is None
 
 
@@ -82,7 +121,7 @@ def test_one_value_other_wrong_number():
 # ----------------------------------------------------------------------------- conv2d single channel
 
 def make_conv(flip=False, bias=True, pad=True, stride=True, off_by_one=False, transpose_out=False,
-              transpose_kernel=False):
+              transpose_kernel=False, swap_size=False):
     """A loop implementation with one deliberate mistake switched on."""
     def conv2d_single(image, kernel, b=0.0, s=1, p=0):
         if flip:
@@ -96,9 +135,9 @@ def make_conv(flip=False, bias=True, pad=True, stride=True, off_by_one=False, tr
         fh, fw = kernel.shape
         h2 = (image.shape[0] - fh) // s + 1 - off_by_one
         w2 = (image.shape[1] - fw) // s + 1 - off_by_one
-        out = np.zeros((h2, w2))
-        for i in range(h2):
-            for j in range(w2):
+        out = np.zeros((w2, h2) if swap_size else (h2, w2))
+        for i in range(min(h2, out.shape[0])):
+            for j in range(min(w2, out.shape[1])):
                 out[i, j] = np.sum(image[i * s:i * s + fh, j * s:j * s + fw] * kernel) + (b if bias else 0)
         return out.T if transpose_out else out
     return conv2d_single
@@ -117,6 +156,7 @@ def test_conv2d_single_right_and_stub():
     (dict(off_by_one=True), "Off by one"),
     (dict(transpose_out=True), "Rows and columns are swapped"),
     (dict(transpose_kernel=True), "kernel transposed"),
+    (dict(swap_size=True), "height and width are swapped"),
 ])
 def test_conv2d_single_diagnoses(mistake, phrase):
     feedback = C.check_conv2d_single(make_conv(**mistake))
@@ -126,6 +166,17 @@ def test_conv2d_single_diagnoses(mistake, phrase):
 def test_conv2d_single_crash_is_feedback():
     feedback = C.check_conv2d_single(lambda image, kernel, b, s, p: image[100])
     assert feedback.ok is False and "IndexError" in feedback.message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (lambda image, kernel, b, s, p: torch.from_numpy(make_conv()(image, kernel, b, s, p)), "NumPy"),
+    (lambda image, kernel, b, s, p: make_conv()(image, kernel, b, s, p).tolist(), "np.array"),
+    (lambda image, kernel, b, s, p: make_conv()(image, kernel, b, s, p)[None], "2-D"),
+    (lambda image, kernel, b, s, p: make_conv()(np.pad(image, ((p, 0), (p, 0))), kernel, b, s, 0), "Off by one"),
+])
+def test_conv2d_single_wrong_kinds(answer, phrase):
+    feedback = C.check_conv2d_single(answer)
+    assert feedback.ok is False and phrase in feedback.message, feedback.message
 
 
 def test_conv2d_single_wrong_values():
@@ -148,7 +199,8 @@ def test_im2col_shapes_agree_with_scratch():
 
 def test_im2col_shapes_right_and_stub():
     assert C.check_im2col_shapes(((75, 1024), (16, 75), (16, 1024))).ok is True
-    assert C.check_im2col_shapes([[75, 1024], [16, 75], [16, 1024]]).ok is True
+    assert C.check_im2col_shapes(((np.int64(75), 1024), (16, 75), (16, 1024))).ok is True
+    assert C.check_im2col_shapes([[75, 1024], [16, 75], [16, 1024]]).ok is False  # the exercise asks for tuples
     assert C.check_im2col_shapes(None).ok is None
 
 
@@ -161,6 +213,7 @@ def test_im2col_shapes_right_and_stub():
     (((1, 2), (3, 4), (5, 6)), "start with X_col"),
     ((75, 1024), "three shapes"),
     ("abc", "three shapes"),
+    (((75.0, 1024), (16, 75), (16, 1024)), "float"),
 ])
 def test_im2col_shapes_diagnoses(answer, phrase):
     feedback = C.check_im2col_shapes(answer)

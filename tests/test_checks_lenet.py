@@ -4,6 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from checker_junk import junk_test
 from course_utils.checks import lenet as chk
 
 
@@ -36,6 +37,8 @@ def test_conv_params_stub_is_not_done():
     (lambda c_in, c_out, k: c_out * c_in * k * k + c_in, "one bias per output channel"),
     (lambda c_in, c_out, k: 7, "Count the weights of one filter"),
     (lambda c_in, c_out, k: "many", "whole number"),
+    (lambda c_in, c_out, k: str(c_out * (c_in * k * k + 1)), "string"),
+    (lambda c_in, c_out, k: c_out * (c_in * k * k + 1) / 1, "a float"),
     (lambda c_in, c_out, k: 1 / 0, "ZeroDivisionError"),
 ])
 def test_conv_params_mistakes_are_named(answer, phrase):
@@ -52,15 +55,16 @@ def correct_accuracy(model, x, y):
 
 
 def epoch_with(*, train_mode=True, zero_grad="before", probabilities=False, step=True, backward=True,
-               loss_fn=None):
+               loss_fn=None, order=None, batch=None, steps=1, returns="mean"):
     """A student's training loop with the chosen mistake (none with the defaults), for the diagnosis tests."""
     def train_epoch(model, x, y, optimizer, batch_size=32):
         if train_mode:
             model.train()
-        order = torch.randperm(len(x))
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
+        perm = order(len(x)) if order else torch.randperm(len(x))
+        size = batch(len(x), batch_size) if batch else batch_size
+        total, losses = 0.0, []
+        for start in range(0, len(x), size):
+            idx = perm[start:start + size]
             out = model(x[idx])
             if probabilities:
                 out = F.softmax(out, dim=1)
@@ -71,10 +75,12 @@ def epoch_with(*, train_mode=True, zero_grad="before", probabilities=False, step
                 loss.backward()
             if zero_grad == "between":
                 optimizer.zero_grad()
-            if step:
+            for _ in range(steps if step else 0):
                 optimizer.step()
             total += loss.item() * len(idx)
-        return total / len(x)
+            losses.append(loss)
+        return {"mean": total / len(x), "last": losses[-1].item(), "total": total, "negative": -total / len(x),
+                "tensor": sum(losses) / len(losses)}[returns]
     return train_epoch
 
 
@@ -105,6 +111,11 @@ def test_training_loop_accepts_variants():
     assert chk.check_training_loop(variant, correct_accuracy).ok is True
 
 
+test_train_epoch_survives_junk = junk_test(chk.check_training_loop, correct_accuracy)
+test_accuracy_survives_junk = junk_test(chk.check_training_loop, correct_epoch, position=1)
+test_conv_params_survives_junk = junk_test(chk.check_conv_params)
+
+
 def test_training_loop_stubs_are_not_done():
     def stub(*args):
         raise NotImplementedError
@@ -120,6 +131,21 @@ def test_training_loop_stubs_are_not_done():
     (dict(probabilities=True, loss_fn=nn.CrossEntropyLoss()), "pass it the raw logits"),
     (dict(step=False), "call optimizer.step()"),
     (dict(backward=False), "call loss.backward() before it"),
+    # not a proper loss: it falls without bound (goes negative), or is not the cross-entropy
+    (dict(loss_fn=lambda z, y: -z[torch.arange(len(y)), y].mean()), "not the cross-entropy"),
+    (dict(loss_fn=lambda z, y: ((z.softmax(1) - F.one_hot(y, 3)) ** 2).mean()), "not the cross-entropy"),
+    (dict(loss_fn=lambda z, y: F.cross_entropy(z, y.roll(1))), "not the cross-entropy"),
+    (dict(loss_fn=lambda z, y: F.cross_entropy(z, y, reduction="sum")), "summed over the batch"),
+    (dict(batch=lambda n, b: n), "whole data set"),
+    (dict(batch=lambda n, b: 2 * b), "more than batch_size"),
+    (dict(order=torch.arange), "not shuffled"),
+    (dict(order=lambda n: torch.randperm(n, generator=torch.Generator().manual_seed(0))), "same order"),
+    (dict(order=lambda n: torch.randint(0, n, (n,))), "every example exactly once"),  # with replacement
+    (dict(steps=2), "step once per batch"),
+    (dict(returns="last"), "last batch"),
+    (dict(returns="total"), "divide by len(x)"),
+    (dict(returns="negative"), "return total / len(x)"),
+    (dict(returns="tensor"), ".item()"),
 ])
 def test_training_loop_mistakes_are_named(options, phrase):
     fb = chk.check_training_loop(epoch_with(**options), correct_accuracy)
@@ -140,8 +166,17 @@ def test_accuracy_mistakes_are_named():
         model.eval()
         return (model(x).argmax(0)[:1] == y[:1]).float().mean().item() * 0.5
 
+    @torch.no_grad()
+    def as_string(model, x, y):
+        return str(correct_accuracy(model, x, y))
+
+    @torch.no_grad()
+    def as_1d_tensor(model, x, y):
+        model.eval()
+        return (model(x).argmax(1) == y).float().mean()[None]
+
     cases = [(no_eval, "call model.eval() first"), (percent, "not a percentage"),
-             (wrong_axis, "compare logits.argmax(1)")]
+             (wrong_axis, "compare logits.argmax(1)"), (as_string, "string"), (as_1d_tensor, "1-element")]
     for answer, phrase in cases:
         fb = chk.check_training_loop(correct_epoch, answer)
         assert fb.ok is False and phrase in fb.message, (answer.__name__, fb.message)

@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 import torch
 
+from checker_junk import junk_test
 from course_utils.checks.pixels import check_dense_weights, check_flatten_normalise, check_to_pytorch_layout
+
+test_flatten_normalise_survives_junk = junk_test(check_flatten_normalise)
+test_to_pytorch_layout_survives_junk = junk_test(check_to_pytorch_layout)
+test_dense_weights_survives_junk = junk_test(check_dense_weights)
 
 
 def _stub(*args):
@@ -14,19 +19,22 @@ def _stub(*args):
 
 @pytest.mark.parametrize("answer", [
     lambda x: x.reshape(len(x), -1).float() / 255,
-    lambda x: x.flatten(1).double().div(255),
     lambda x: x.view(x.shape[0], x.shape[1] * x.shape[2]) / 255.0,
-    lambda x: (x.numpy().reshape(len(x), -1) / 255).astype(np.float32),
     lambda x: torch.stack([img.flatten() for img in x]).to(torch.float32) / 255,
 ])
 def test_flatten_normalise_right_answers(answer):
     assert check_flatten_normalise(answer).ok is True
 
 
-@pytest.mark.parametrize("answer", [_stub, None, lambda x: None])
+@pytest.mark.parametrize("answer", [_stub, None])
 def test_flatten_normalise_not_done(answer):
     feedback = check_flatten_normalise(answer)
     assert feedback.ok is None and "not done" in str(feedback).lower()
+
+
+def test_flatten_normalise_missing_return_is_not_a_stub():
+    feedback = check_flatten_normalise(lambda x: None)
+    assert feedback.ok is False and "did you forget `return`" in feedback.message
 
 
 @pytest.mark.parametrize("answer, phrase", [
@@ -42,6 +50,9 @@ def test_flatten_normalise_not_done(answer):
     (lambda x: x.reshape(len(x), -1).float() / 255 * 2 - 1, "[0, 1]"),
     (lambda x: x.reshape(len(x), -1).float() / 255 + 1e-3 * (x.reshape(len(x), -1) > 100), "run from 0 to 1.001"),
     (lambda x: x.reshape(len(x), -1).float() / 255 * 0.9, "values differ"),
+    (lambda x: x.flatten(1).double().div(255), "float64"),
+    (lambda x: (x.numpy().reshape(len(x), -1) / 255).astype(np.float32), "NumPy array"),
+    (lambda x: (x.reshape(len(x), -1).float() / 255).tolist(), "torch tensor"),
 ])
 def test_flatten_normalise_mistakes_are_named(answer, phrase):
     feedback = check_flatten_normalise(answer)
@@ -59,7 +70,7 @@ def test_flatten_normalise_reports_a_crash_without_traceback():
     lambda p: torch.from_numpy(p).permute(0, 3, 1, 2).float() / 255,
     lambda p: torch.tensor(p.transpose(0, 3, 1, 2), dtype=torch.float32) / 255,
     lambda p: torch.from_numpy(p).float().div(255).movedim(-1, 1),
-    lambda p: torch.from_numpy(np.ascontiguousarray(np.moveaxis(p, 3, 1))).double() / 255,
+    lambda p: torch.from_numpy(np.ascontiguousarray(np.moveaxis(p, 3, 1))).double().float() / 255,
 ])
 def test_layout_right_answers(answer):
     assert check_to_pytorch_layout(answer).ok is True
@@ -74,7 +85,9 @@ def test_layout_not_done():
     (lambda p: torch.from_numpy(p).permute(0, 3, 2, 1).float() / 255, "swapped"),
     (lambda p: torch.from_numpy(p).reshape(p.shape[0], 3, p.shape[1], p.shape[2]).float() / 255, "scrambled"),
     (lambda p: torch.from_numpy(p).permute(0, 3, 1, 2).float(), "divide by 255"),
-    (lambda p: p.transpose(0, 3, 1, 2) / 255, "ndarray"),
+    (lambda p: p.transpose(0, 3, 1, 2) / 255, "NumPy array"),
+    (lambda p: torch.from_numpy(p).permute(0, 3, 1, 2).double() / 255, "float64"),
+    (lambda p: torch.from_numpy(p).permute(0, 3, 1, 2).half() / 255, "float16"),
     (lambda p: torch.from_numpy(p).permute(0, 3, 1, 2) // 255, "integer division"),
     (lambda p: torch.from_numpy(p[..., ::-1].copy()).permute(0, 3, 1, 2).float() / 255, "B, G, R"),
     (lambda p: torch.from_numpy(p).permute(3, 0, 1, 2).float() / 255, "should have shape"),
@@ -96,7 +109,7 @@ def test_layout_swapped_axes_on_square_photos_are_caught():
 
 @pytest.mark.parametrize("answer", [lambda h, w, c: h * w * c, lambda h, w, c: int(np.prod([h, w, c])),
                                     lambda h, w, c: torch.nn.Linear(h * w * c, 1).weight.numel(),
-                                    lambda h, w, c: float(h * w * c)])
+                                    lambda h, w, c: np.int64(h * w * c)])
 def test_dense_weights_right(answer):
     assert check_dense_weights(answer).ok is True
 
@@ -106,15 +119,14 @@ def test_dense_weights_right(answer):
     (lambda h, w, c: h * w, "forgets the channels"),
     (lambda h, w, c: h + w + c, "multiply"),
     (lambda h, w, c: 2 * h * w * c, "one weight per input value"),
-    (lambda h, w, c: "3072", None),
+    (lambda h, w, c: str(h * w * c), "string"),
+    (lambda h, w, c: float(h * w * c), "a float"),
+    (lambda h, w, c: torch.tensor(h * w * c), ".item()"),
     (lambda h, w, c: [h, w, c], "whole number"),
 ])
 def test_dense_weights_mistakes(answer, phrase):
     feedback = check_dense_weights(answer)
-    if phrase is None:  # "3072" converts to the right number for the first case only
-        assert feedback.ok is False
-    else:
-        assert feedback.ok is False and phrase in feedback.message, feedback.message
+    assert feedback.ok is False and phrase in feedback.message, feedback.message
 
 
 def test_dense_weights_not_done():

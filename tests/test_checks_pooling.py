@@ -2,14 +2,23 @@
 "not done yet" (ok is None)."""
 import numpy as np
 import pytest
+import torch
 
 from course_utils import scratch
 from course_utils.checks import pooling as P
+from checker_junk import junk_test
 
 
 def stub(*args, **kwargs):
     raise NotImplementedError
 
+
+test_pool_output_size_survives_junk = junk_test(P.check_pool_output_size)
+test_max_pool_survives_junk = junk_test(P.check_max_pool)
+test_max_pool_grad_survives_junk = junk_test(P.check_max_pool_grad, value=True,
+                                             extra={"a list of lists": P.max_pool_grad().tolist(),
+                                                    "a tensor": torch.from_numpy(P.max_pool_grad()),
+                                                    "strings": np.array([["0"] * 4] * 4)})
 
 # ----------------------------------------------------------------------------- output size
 
@@ -24,6 +33,9 @@ def test_pool_output_size_right_and_stub():
     (lambda w, f, s: w // s, "ignored the window size"),
     (lambda w, f, s: w - f + 1, "left out the stride"),
     (lambda w, f, s: 7, "gives 2"),
+    (lambda w, f, s: (w - f) / s + 1, "a float"),
+    (lambda w, f, s: str((w - f) // s + 1), "string"),
+    (lambda w, f, s: (w - f + 1) // s, "returned"),
 ])
 def test_pool_output_size_diagnoses(answer, phrase):
     feedback = P.check_pool_output_size(answer)
@@ -62,6 +74,10 @@ def test_max_pool_right_and_stub():
     (reshape_pool((0, 2)), "Wrong axes"),
     (lambda x, f, s: x[:1], "shape"),
     (lambda x, f, s: loop_pool()(x, f, s) + 1, "largest difference"),
+    (lambda x, f, s: torch.from_numpy(loop_pool()(x, f, s)), "NumPy"),
+    (lambda x, f, s: loop_pool()(x, f, s).tolist(), "np.array"),
+    (lambda x, f, s: loop_pool()(x, f, s).ravel(), "2-D"),
+    (lambda x, f, s: loop_pool()(x, f, s)[:, :-1], "shape"),
 ])
 def test_max_pool_diagnoses(answer, phrase):
     feedback = P.check_max_pool(answer)
@@ -83,7 +99,8 @@ def test_max_pool_grad_right_and_stub():
             u, v = np.unravel_index(np.argmax(window), (2, 2))
             dx[2 * i + u, 2 * j + v] = P.GRAD_DOUT[i, j]
     assert P.check_max_pool_grad(dx).ok is True
-    assert P.check_max_pool_grad(dx.tolist()).ok is True
+    assert P.check_max_pool_grad(dx.astype(int)).ok is True
+    assert P.check_max_pool_grad(dx.tolist()).ok is False  # the exercise asks for a NumPy array
     assert P.check_max_pool_grad(None).ok is None
 
 
@@ -101,6 +118,11 @@ def test_max_pool_grad_diagnoses(index, phrase):
     answer = list(P._grad_slips().values())[index]
     feedback = P.check_max_pool_grad(answer)
     assert feedback.ok is False and phrase in feedback.message
+
+
+def test_max_pool_grad_transposed():
+    feedback = P.check_max_pool_grad(P.max_pool_grad().T)
+    assert feedback.ok is False and "transposed" in feedback.message
 
 
 def test_max_pool_grad_wrong_shape_and_other():

@@ -1,12 +1,13 @@
-"""Lesson-06 checkers: right answers accepted, each typical mistake named, stubs 'not done yet'."""
+"""Lesson-07 checkers: right answers accepted, each typical mistake named, stubs 'not done yet'."""
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from course_utils import summary
+from course_utils import memory, summary
 from course_utils.checks import vgg as C
+from checker_junk import junk_test
 
 
 def stub(*args):
@@ -37,17 +38,36 @@ def test_block_reference_agrees_with_pytorch():
 
 def test_block_right_answers():
     assert C.check_vgg_block(block_right).ok is True
-    assert C.check_vgg_block(lambda *a: (block_right(*a)[0], list(block_right(*a)[1]))).ok is True
     assert C.check_vgg_block(lambda *a: (block_right(*a)[0], torch.Size(block_right(*a)[1]))).ok is True
 
 
 def test_block_stub_and_errors():
     assert C.check_vgg_block(stub).ok is None
-    assert C.check_vgg_block(lambda *a: None).ok is None
+    fb = C.check_vgg_block(lambda *a: None)
+    assert fb.ok is False and "forget `return`" in fb.message
     fb = C.check_vgg_block(lambda *a: 1 / 0)
     assert fb.ok is False and "ZeroDivisionError" in fb.message
     fb = C.check_vgg_block(lambda *a: 5)
     assert fb.ok is False and "pair" in fb.message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (lambda *a: (block_right(*a)[0], list(block_right(*a)[1])), "a list"),
+    (lambda *a: (block_right(*a)[1], block_right(*a)[0]), "put the parameter count first"),
+    (lambda *a: (float(block_right(*a)[0]), block_right(*a)[1]), "a float"),
+    (lambda *a: (str(block_right(*a)[0]), block_right(*a)[1]), "string"),
+    (lambda *a: (block_right(*a)[0], block_right(*a)[1][:2]), "2 items"),
+    (lambda *a: (block_right(*a)[0], tuple(v / 1 for v in block_right(*a)[1])), "a float"),
+    (lambda *a: [*block_right(*a)], "a list"),
+])
+def test_block_wrong_kinds(answer, phrase):
+    fb = C.check_vgg_block(answer)
+    assert fb.ok is False and phrase in fb.message, fb.message
+
+
+test_vgg_block_survives_junk = junk_test(C.check_vgg_block)
+test_receptive_field_of_survives_junk = junk_test(C.check_receptive_field_of)
+test_largest_batch_survives_junk = junk_test(C.check_largest_batch)
 
 
 def _with_params(fn):
@@ -93,10 +113,10 @@ def test_rf_reference_agrees_with_summary():
 
 
 def test_rf_right_and_stub():
-    assert C.check_receptive_field(rf_right).ok is True
-    assert C.check_receptive_field(summary.receptive_field).ok is True
-    assert C.check_receptive_field(stub).ok is None
-    assert C.check_receptive_field(lambda layers: "seven").ok is False
+    assert C.check_receptive_field_of(rf_right).ok is True
+    assert C.check_receptive_field_of(summary.receptive_field).ok is True
+    assert C.check_receptive_field_of(stub).ok is None
+    assert C.check_receptive_field_of(lambda layers: "seven").ok is False
 
 
 def rf_late(layers):
@@ -114,9 +134,12 @@ def rf_late(layers):
     (lambda layers: math.prod(k for k, _ in layers), "multiplied the kernel sizes"),
     (lambda layers: rf_right(layers) - 1, "Off by one"),
     (lambda layers: rf_right(layers) + 3, "expected"),
+    (lambda layers: float(rf_right(layers)), "a float"),
+    (lambda layers: (rf_right(layers), rf_right(layers)), "whole number"),
+    (lambda layers: torch.tensor(rf_right(layers)), ".item()"),
 ])
 def test_rf_mistakes(answer, phrase):
-    fb = C.check_receptive_field(answer)
+    fb = C.check_receptive_field_of(answer)
     assert fb.ok is False and phrase in fb.message, fb.message
 
 
@@ -127,9 +150,9 @@ def batch_right(params, acts, gib):
     return max(0, int(free // (acts * 2 * 4)))
 
 
-def test_batch_reference_agrees_with_summary():
+def test_batch_reference_agrees_with_memory():
     for params, acts, gib in C.BATCH_CASES:
-        assert C.largest_batch_reference(params, acts, gib) == summary.largest_batch(
+        assert C.largest_batch_reference(params, acts, gib) == memory.largest_batch(
             acts, params, gib * 2**30, "sgd_momentum", bytes_per_value=4)
 
 
@@ -158,6 +181,8 @@ def _variant(copies=3, factor=2, nbytes=4.0, unit=2**30, rounding=math.floor, cl
     (_variant(rounding=math.ceil), "Round down"),
     (_variant(clamp=False), "return 0"),
     (lambda *a: 7, "expected"),
+    (lambda *a: float(batch_right(*a)), "a float"),
+    (lambda *a: str(batch_right(*a)), "string"),
 ])
 def test_batch_mistakes(answer, phrase):
     fb = C.check_largest_batch(answer)

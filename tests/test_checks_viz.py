@@ -2,7 +2,13 @@
 import pytest
 import torch
 
-from course_utils.checks.viz import check_grad_cam, check_occlusion_drop, check_receptive_field, check_record_output
+from checker_junk import junk_test
+from course_utils.checks.viz import check_grad_cam, check_occlusion_drop, check_record_output, check_rf_conv2_2
+
+test_record_output_survives_junk = junk_test(check_record_output)
+test_rf_conv2_2_survives_junk = junk_test(check_rf_conv2_2, value=True, extra={"a float": 14.0, "a pair": (14, 14)})
+test_occlusion_drop_survives_junk = junk_test(check_occlusion_drop)
+test_grad_cam_survives_junk = junk_test(check_grad_cam)
 
 
 def layer_named(model, name):
@@ -90,6 +96,9 @@ def test_record_output_accepts_right_answers(answer):
     (record_wrong_layer, "output of 'relu'"),
     (record_flattened, "shape"),
     (record_raises, "raised AttributeError"),
+    (lambda model, layer_name, x: record_right(model, layer_name, x).numpy(), "NumPy"),
+    (lambda model, layer_name, x: record_right(model, layer_name, x).double(), "float64"),
+    (lambda model, layer_name, x: [record_right(model, layer_name, x)], "tuple"),
 ])
 def test_record_output_diagnoses(answer, phrase):
     feedback = check_record_output(answer)
@@ -104,13 +113,13 @@ def test_record_output_stub():
 # ---------------------------------------------------------------- receptive field
 
 def test_receptive_field_checker():
-    assert check_receptive_field(14).ok is True
-    assert check_receptive_field((14, 14)).ok is True
-    assert check_receptive_field(None).ok is None
-    for answer, phrase in [(10, "double the step"), (9, "ignored pool1"), (13, "nearly"),
-                           (12, "do not add kernel sizes"), (5, "after block 1"), (20, "not it"),
-                           ("big", "whole number")]:
-        feedback = check_receptive_field(answer)
+    assert check_rf_conv2_2(14).ok is True
+    assert check_rf_conv2_2(None).ok is None
+    for answer, phrase in [(10, "did not multiply the step"), (9, "ignored the pooling"), (13, "nearly"),
+                           (12, "do not add kernel sizes"), (5, "after block 1"), (6, "and its pooling"),
+                           (20, "not it"), ("big", "whole number"), ("14", "string"), (14.0, "float"),
+                           ((14, 14), "one whole number")]:
+        feedback = check_rf_conv2_2(answer)
         assert feedback.ok is False and phrase in feedback.message, (answer, feedback)
 
 
@@ -152,6 +161,9 @@ def test_occlusion_drop_accepts_right_answers():
     (make_drop(only_occluded=True), "occluded image's score"),
     (lambda *a: [1.0, 2.0], "one number"),
     (lambda *a: 123.0, "expected"),
+    (lambda *a: str(make_drop()(*a)), "string"),
+    (lambda *a: torch.tensor([make_drop()(*a)]), "1-element"),
+    (make_drop(extra=-1, as_tensor=True), "wrong size"),
 ])
 def test_occlusion_drop_diagnoses(answer, phrase):
     feedback = check_occlusion_drop(answer)

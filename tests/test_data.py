@@ -95,5 +95,7 @@ def test_photos():
     assert {"cat", "coffee", "astronaut"} <= set(names)
     cat = data.load_photo("cat")
     assert cat.dtype == np.uint8 and cat.ndim == 3 and cat.shape[2] == 3
-    with pytest.raises(data.DataError, match="available: astronaut, cat, coffee"):
+    with pytest.raises(ValueError, match="unknown photo 'dog'; choose one of astronaut, cat, coffee"):
         data.load_photo("dog")
+    with pytest.raises(ValueError, match="unknown photo"):
+        data.load_photo("../images/cat")  # only the course's photos, by name

@@ -56,7 +56,7 @@ def test_activation_curve_is_the_widget_logic():
     torch.testing.assert_close(dy, torch.tensor([0.25, 0.25, 0.25, 1.0, 1.0], dtype=torch.float64))
     x, y, dy = A.activation_curve("sigmoid")
     assert len(x) == 401 and float(dy.max()) == pytest.approx(0.25)
-    with pytest.raises(KeyError, match="choose one of"):
+    with pytest.raises(ValueError, match="unknown activation '.*'; choose one of"):
         A.activation_curve("swish")
     with pytest.raises(ValueError, match="lo < hi"):
         A.activation_curve("relu", lo=1, hi=1)
@@ -109,7 +109,7 @@ def test_fit_is_repeatable_and_accepts_other_targets():
 def test_one_hidden_layer_rejects_bad_arguments():
     with pytest.raises(ValueError, match="at least 1"):
         approximation.one_hidden_layer(0)
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="unknown activation '.*'; choose one of"):
         approximation.one_hidden_layer(3, "softplus")
     with pytest.raises(ValueError, match="lo < hi"):
         approximation.fit_one_hidden_layer(3, lo=1, hi=0)
@@ -134,7 +134,7 @@ def test_graph_of_the_two_layer_example():
     graph = backward_graph(y, names)
     assert sorted(graph.leaves()) == ["AccumulateGrad (fc1.bias 2)", "AccumulateGrad (fc1.weight 2x2)",
                                       "AccumulateGrad (fc2.weight 1x2)", "AccumulateGrad (x 1x2)"]
-    assert "Sin" in graph.ops and "Addmm" in graph.ops
+    assert "Sin" in graph.labels and "Addmm" in graph.labels
     # every node is reached exactly once and the edges match grad_fn.next_functions
     assert len(graph.labels) == len(set(range(len(graph.labels))))
     root = graph.roots[0]
@@ -147,15 +147,15 @@ def test_graph_of_the_two_layer_example():
 
 def test_graph_without_activation_has_no_sine_and_shared_nodes_are_shown_once():
     y, names = _two_layer()
-    assert "Sin" not in backward_graph(y, names).ops
+    assert "Sin" not in backward_graph(y, names).labels
     fc = nn.Linear(3, 4)
     x = torch.randn(2, 3)
     h = torch.relu(fc(x))
     graph = backward_graph([h.sum(), (h * h).sum()], dict(fc.named_parameters()))
     assert len(graph.roots) == 2
-    assert graph.ops.count("Relu") == 1  # one node, reached from both outputs
+    assert graph.labels.count("Relu") == 1  # one node, reached from both outputs
     assert "(shown above)" in str(graph)
-    relu = graph.ops.index("Relu")
+    relu = graph.labels.index("Relu")
     assert sum(j == relu for _, j in graph.edges) == 3  # from the sum and twice from the product
 
 

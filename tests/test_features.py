@@ -142,3 +142,29 @@ def test_block_size_experiment_runs_and_reports_each_block():
         assert 0 <= r.test_acc <= 1 and 0 <= r.shifted_acc <= 1
     assert results[1].test_acc > 0.9  # 2x2 blocks of 4x4 pixels see the two halves directly
     assert results[2].test_acc < 0.8  # one mean brightness cannot tell top from bottom
+
+
+def test_edge_maps_are_the_relu_of_the_four_edge_filters():
+    from course_utils import scratch
+    images = torch.rand(3, 1, 9, 9, dtype=torch.float64)
+    ours = features.edge_maps(images)
+    reference = np.maximum(scratch.conv2d_naive(images.numpy(), features.EDGE_BANK[:, None], padding=1), 0)
+    assert ours.shape == (3, 4, 9, 9) and np.allclose(ours.numpy(), reference)
+    with pytest.raises(ValueError, match="grey images"):
+        features.edge_maps(torch.rand(3, 9, 9))
+
+
+def test_change_under_shift_is_the_mean_relative_change_over_right_and_down():
+    torch.manual_seed(0)
+    x = torch.rand(5, 1, 8, 8)
+    poolings = {"none": lambda a: a, "max 2": lambda a: torch.nn.functional.max_pool2d(a, 2)}
+    changes = features.change_under_shift(lambda t: t * 2, x, poolings, [0, 1, 2])
+    assert changes["none"].shape == (3, 5) and np.all(changes["none"][0] == 0)
+    for row, s in ((1, 1), (2, 2)):
+        for name, pool in poolings.items():
+            a = pool(x * 2).flatten(1)
+            expect = sum(((pool(features.shift(x, dx, dy) * 2).flatten(1) - a).norm(dim=1) / a.norm(dim=1)).numpy()
+                         for dx, dy in ((s, 0), (0, s))) / 2
+            assert np.allclose(changes[name][row], expect)
+    constant = features.change_under_shift(lambda t: torch.ones_like(t), x, poolings, [3])
+    assert np.allclose(constant["none"], 0)          # features that ignore the image never change

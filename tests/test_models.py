@@ -151,3 +151,53 @@ def test_checkpoint_names_separate_modes_and_variants(monkeypatch):
     full = {name: zoo.checkpoint_name(name) for name in LESSON_RECIPES}
     assert fast["cnn"].startswith("cnn-fast") and full["cnn"].startswith("cnn-full")
     assert len(set(fast.values()) | set(full.values())) == 2 * len(LESSON_RECIPES)
+
+
+def test_pattern_convnet_seed_stacks():
+    x = torch.zeros(2, 3, 32, 32)
+    linear = models.pattern_convnet(0, 0, 0, (3, 32, 32))       # INPUT -> FC
+    assert [type(m) for m in linear] == [nn.Flatten, nn.Linear]
+    assert sum(p.numel() for p in linear.parameters()) == 3072 * 10 + 10
+    one = models.pattern_convnet(1, 1, 0, (3, 32, 32), pool=False)  # INPUT -> CONV -> RELU -> FC
+    assert [type(m) for m in one] == [nn.Conv2d, nn.ReLU, nn.Flatten, nn.Linear]
+    two = models.pattern_convnet(1, 2, 1, (3, 32, 32))          # [CONV -> RELU -> POOL]*2 -> FC -> RELU -> FC
+    assert sum(isinstance(m, nn.MaxPool2d) for m in two) == 2
+    three = models.pattern_convnet(2, 3, 2, (3, 32, 32))        # [CONV->RELU->CONV->RELU->POOL]*3 -> [FC->RELU]*2 -> FC
+    assert sum(isinstance(m, nn.Conv2d) for m in three) == 6 and sum(isinstance(m, nn.Linear) for m in three) == 3
+    for net in (linear, one, two, three):
+        assert net(x).shape == (2, 10)
+
+
+def test_pattern_convnet_widths_like_vgg():
+    net = models.pattern_convnet(1, 5, 0, (3, 224, 224), width=64)
+    widths = [m.out_channels for m in net if isinstance(m, nn.Conv2d)]
+    assert widths == [64, 128, 256, 512, 512]
+
+
+def test_vgg_fashion_keeps_the_checkpoint_layout():
+    """Trained checkpoints exist: the layer names and state_dict keys and shapes must not change."""
+    shapes = {k: tuple(v.shape) for k, v in models.vgg_fashion().state_dict().items()}
+    expected = {}
+    c_in = 1
+    for b, width in enumerate((32, 64, 128), start=1):
+        for i in (1, 2):
+            expected[f"conv{b}_{i}.weight"] = (width, c_in, 3, 3)  # no bias: batch norm follows
+            for stat in ("weight", "bias", "running_mean", "running_var"):
+                expected[f"bn{b}_{i}.{stat}"] = (width,)
+            expected[f"bn{b}_{i}.num_batches_tracked"] = ()
+            c_in = width
+    expected.update({"fc1.weight": (256, 128 * 3 * 3), "fc1.bias": (256,), "fc2.weight": (10, 256), "fc2.bias": (10,)})
+    assert list(shapes) == list(expected) and shapes == expected
+    names = list(models.vgg_fashion()._modules)
+    assert names[:7] == ["conv1_1", "bn1_1", "relu1_1", "conv1_2", "bn1_2", "relu1_2", "pool1"]
+    assert names[-6:] == ["pool3", "flatten", "fc1", "relu_fc1", "dropout", "fc2"]
+
+
+def test_vgg_block_is_the_shared_block():
+    plain = models.vgg_block(2, 3, 8, convs=2, batchnorm=False, pool=False)
+    assert [name for name, _ in plain] == ["conv2_1", "relu2_1", "conv2_2", "relu2_2"]
+    assert plain[0][1].bias is not None and plain[2][1].in_channels == 8
+    net = models.pattern_convnet(2, 2, 0, (1, 28, 28), width=8, batchnorm=True)
+    assert list(net._modules)[:7] == ["conv1_1", "bn1_1", "relu1_1", "conv1_2", "bn1_2", "relu1_2", "pool1"]
+    with pytest.raises(ValueError, match="width must be a whole number >= 1"):
+        models.pattern_convnet(1, 1, 0, width=0)

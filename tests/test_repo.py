@@ -2,11 +2,16 @@
 import json
 import math
 import re
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as pytest's own dependency tomli
+    import tomli as tomllib
 
 import pytest
 import yaml
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -136,6 +141,18 @@ def test_environment_yml_matches_pyproject():
     conda = _requirement_names([d for d in env["dependencies"] if isinstance(d, str)] + pip)
     conda = {("torch" if k == "pytorch" else k): v for k, v in conda.items() if k not in {"python", "pip"}}
     assert conda == wanted
+
+
+def test_oldest_constraints_pin_every_lower_bound():
+    """constraints-oldest.txt pins each dependency to the lower bound of its range, and nothing else."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
+        name, low = re.fullmatch(r"([\w.-]+)>=([\w.]+),<[\w.]+", spec.replace(" ", "")).groups()
+        floors[name.lower()] = Version(low)
+    lines = (ROOT / "constraints-oldest.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
+    assert {name: Version(v) for name, v in pins.items()} == floors
 
 
 def test_readme_commands_exist_in_makefile():

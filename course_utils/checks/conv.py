@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, checker, close, right, shape_of, to_numpy, wrong
+from . import (Feedback, StudentError, attempt, checker, close, expect_array, expect_int, expect_number, expect_tuple,
+               right, shape_of, to_numpy, value_of, wrong)
 
 # ----------------------------------------------------------------------------- output size
 
-SIZE_CASES = [  # (W, F, S, P) -> W2
-    ((7, 3, 1, 0), 5), ((7, 3, 2, 0), 3), ((5, 3, 1, 1), 5), ((5, 3, 2, 1), 3),
-    ((227, 11, 4, 0), 55), ((32, 5, 1, 2), 32), ((13, 3, 2, 2), 8),
+SIZE_CASES = [  # ((W, F, S, P), W2); stride 3 with padding catches a tiling test that ignores P
+    (args, scratch.output_size(*args)) for args in
+    [(7, 3, 1, 0), (7, 3, 2, 0), (5, 3, 1, 1), (5, 3, 2, 1), (227, 11, 4, 0), (32, 5, 1, 2), (13, 3, 2, 2),
+     (8, 3, 3, 2), (12, 4, 3, 2)]
 ]
-INVALID_SIZE_CASE = (10, 3, 2, 0)   # (10 - 3)/2 + 1 = 4.5
+INVALID_SIZE_CASES = [  # windows that do not tile: (W - F + 2P)/S + 1 is not whole
+    (10, 3, 2, 0),   # 4.5
+    (9, 3, 3, 1),    # 3.67, although (W - F) % S == 0
+    (9, 5, 3, 2),    # 3.67, although (W - F + P) % S == 0
+]
 
 _SIZE_SLIPS = {
     "forgot the + 1: W - F + 2P counts the steps between positions, add 1 for the first position":
@@ -29,12 +35,46 @@ _SIZE_SLIPS = {
 }
 
 
+class _Refused:
+    """What a size function 'returned' when it raised ValueError (it refused the configuration)."""
+
+    def __repr__(self) -> str:
+        return "ValueError"
+
+
+def _size_or_refusal(conv_output_size, args):
+    try:
+        return attempt(conv_output_size, *args)
+    except StudentError as err:
+        if isinstance(err.__cause__, ValueError):
+            return _Refused()
+        raise
+
+
+def _tiling_hint(w: int, f: int, s: int, p: int) -> str:
+    """Which wrong tiling test gives the wrong verdict on (w, f, s, p), as a sentence ('' if none)."""
+    tiles = (w - f + 2 * p) % s == 0
+    if ((w - f) % s == 0) != tiles:
+        return " Your tiling test seems to ignore the padding: test (W - F + 2P) % S."
+    if ((w - f + p) % s == 0) != tiles:
+        return " Your tiling test seems to count the padding once: test (W - F + 2P) % S."
+    return ""
+
+
 @checker
 def check_output_size(conv_output_size) -> Feedback:
-    """``conv_output_size(w, f, s, p)`` returns the output width, and raises ValueError when the
-    windows do not tile the input (e.g. W=10, F=3, S=2, P=0 gives 4.5)."""
-    got = {args: attempt(conv_output_size, *args) for args, _ in SIZE_CASES}
+    """``conv_output_size(w, f, s, p)`` returns the output width as an int, and raises ValueError
+    when the windows do not tile the input (e.g. W=10, F=3, S=2, P=0 gives 4.5)."""
+    got = {args: _size_or_refusal(conv_output_size, args) for args, _ in SIZE_CASES}
     expected = dict(SIZE_CASES)
+    for args, answer in got.items():
+        if isinstance(answer, _Refused):
+            w, f, s, p = args
+            return wrong(f"You raised ValueError for W={w}, F={f}, S={s}, P={p}, which tiles: "
+                         f"({w} - {f} + 2*{p})/{s} + 1 = {expected[args]}.{_tiling_hint(w, f, s, p)}")
+    problem = size_kind_problem(got, "conv_output_size", whole=False)
+    if problem:
+        return wrong(problem)
     bad = [args for args in got if not close(got[args], expected[args])]
     if bad:
         slip = size_slip(got, _SIZE_SLIPS)
@@ -43,17 +83,28 @@ def check_output_size(conv_output_size) -> Feedback:
         w, f, s, p = bad[0]
         return wrong(f"For W={w}, F={f}, S={s}, P={p} you returned {got[bad[0]]!r}; "
                      f"(W - F + 2P)/S + 1 gives {expected[bad[0]]}.")
-    w, f, s, p = INVALID_SIZE_CASE
-    try:
-        result = conv_output_size(w, f, s, p)
-    except ValueError:
-        return right("the size formula is right, and 4.5 is refused instead of silently rounded.")
-    except Exception as err:  # noqa: BLE001 - any other error is the student's bug
-        return wrong(f"For W=10, F=3, S=2, P=0 your code raised {type(err).__name__}: {err}; "
-                     f"raise ValueError instead.")
-    return wrong(f"The formula is right, but for W=10, F=3, S=2, P=0 you returned {result!r}: "
-                 f"(10 - 3)/2 + 1 = 4.5 is not a whole number of positions. Raise ValueError there "
-                 f"(check `(w - f + 2*p) % s`).")
+    problem = size_kind_problem(got, "conv_output_size", whole=True)
+    if problem:
+        return wrong(problem)
+    for w, f, s, p in INVALID_SIZE_CASES:
+        result = _size_or_refusal(conv_output_size, (w, f, s, p))
+        if isinstance(result, _Refused):
+            continue
+        return wrong(f"The formula is right, but for W={w}, F={f}, S={s}, P={p} you returned {result!r}: "
+                     f"({w} - {f} + 2*{p})/{s} + 1 = {(w - f + 2 * p) / s + 1:.3g} is not a whole number of "
+                     f"positions. Raise ValueError there.{_tiling_hint(w, f, s, p)}")
+    return right("the size formula is right, and a size like 4.5 is refused instead of silently rounded.")
+
+
+def size_kind_problem(got: dict, name: str, whole: bool) -> str | None:
+    """Why an answer in ``got`` ({args: answer}) is not a size: not a number at all, or (``whole``)
+    not an int. Checked in two steps so a wrong formula is named before a float that should be an int."""
+    for args, answer in got.items():
+        if whole or expect_number(answer, "") is not None:
+            problem = expect_int(answer, f"{name}{args}")
+            if problem:
+                return problem
+    return None
 
 
 def size_slip(got: dict, slips: dict) -> str | None:
@@ -103,7 +154,10 @@ def _hand_slips() -> dict[str, int]:
 @checker
 def check_one_value(answer) -> Feedback:
     """The output at HAND_POS of HAND_X convolved with HAND_K plus HAND_B (stride 1, no padding)."""
-    got = attempt(answer)
+    got = value_of(answer)
+    bad = expect_number(got, "your answer")
+    if bad:
+        return wrong(bad)
     expected = hand_value()
     if close(got, expected):
         return right(f"sum(x[1:4, 0:3] * k) + b = {expected}.")
@@ -132,6 +186,7 @@ def conv_cases() -> list[dict]:
         dict(image=rng.integers(0, 9, (7, 9)).astype(float), kernel=k3, bias=0.25, stride=2, padding=0),
         dict(image=rng.integers(0, 9, (4, 7)).astype(float), kernel=np.array([[1., -1., 2.], [3., 0., 1.]]),
              bias=1.0, stride=1, padding=0),
+        dict(image=rng.integers(0, 9, (7, 10)).astype(float), kernel=k3, bias=2.0, stride=3, padding=1),
     ]
 
 
@@ -162,6 +217,9 @@ def _diagnose_conv(got: np.ndarray, case: dict) -> str:
     if close(got, _safe_reference(image, kernel.T, bias, stride, padding)):
         return "You used the kernel transposed: kernel[u, v] multiplies image[i + u, j + v]."
     shape, want = shape_of(got), expected.shape
+    if shape == want[::-1] and shape != want:
+        return (f"Your output has shape {shape}, expected {want} ({where}): height and width are swapped. "
+                f"The output has (H - FH + 2P)//S + 1 rows and (W - FW + 2P)//S + 1 columns.")
     if len(shape) == 2 and shape != want and abs(shape[0] - want[0]) <= 1 and abs(shape[1] - want[1]) <= 1:
         return (f"Off by one: your output is {shape[0]}x{shape[1]}, expected {want[0]}x{want[1]} ({where}). "
                 f"The window fits (H - F + 2P)//S + 1 times: loop over range(H2) with that H2 "
@@ -186,6 +244,11 @@ def check_conv2d_single(conv2d_single) -> Feedback:
     for case in conv_cases():
         got = attempt(conv2d_single, case["image"].copy(), case["kernel"].copy(), case["bias"],
                       case["stride"], case["padding"])
+        bad = expect_array(got, None, f"the output for {_describe(case)}")
+        if bad:
+            return wrong(bad)
+        if got.ndim != 2:
+            return wrong(f"the output for {_describe(case)} has shape {got.shape}; it should be 2-D (H2, W2).")
         if not close(got, _reference(**case)):
             return wrong(_diagnose_conv(got, case))
     return right(f"your convolution matches the reference on {len(conv_cases())} cases "
@@ -208,13 +271,17 @@ def im2col_shapes(x_shape=(1, 3, 32, 32), filters=16, f=5, stride=1, padding=2):
 @checker
 def check_im2col_shapes(answer) -> Feedback:
     """The three shapes (X_col, W_row, product) for IM2COL_EXERCISE, as a tuple of tuples."""
-    got = attempt(answer)
-    try:
-        got = tuple(tuple(int(v) for v in shape) for shape in got)
-    except (TypeError, ValueError):
-        return wrong("Give three shapes, e.g. ((rows, cols), (rows, cols), (rows, cols)).")
-    if len(got) != 3:
-        return wrong(f"Give three shapes (X_col, W_row, W_row @ X_col); you gave {len(got)}.")
+    got = value_of(answer)
+    bad = expect_tuple(got, 3, "your answer")
+    if bad:
+        return wrong(f"{bad} Give three shapes (X_col, W_row, W_row @ X_col), e.g. ((rows, cols), (rows, cols), "
+                     "(rows, cols)).")
+    for name, shape in zip(("X_col", "W_row", "W_row @ X_col"), got):
+        bad = expect_tuple(shape, len(shape) if isinstance(shape, tuple) else 2, f"the shape of {name}") or next(
+            filter(None, (expect_int(v, f"the shape of {name}") for v in shape)), None)
+        if bad:
+            return wrong(f"{bad} A matrix shape is a tuple of ints, (rows, cols).")
+    got = tuple(tuple(int(v) for v in shape) for shape in got)
     x_col, w_row, product = expected = im2col_shapes(**IM2COL_EXERCISE)
     if got == expected:
         return right(f"X_col {x_col}, W_row {w_row}, product {product}, reshaped to 16 maps of 32x32.")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Feedback, attempt, checker, right, shape_of, to_numpy, wrong
+from . import (Feedback, attempt, checker, close, expect_int, expect_tensor, expect_tuple, right, shape_of,
+               to_numpy, wrong)
 from ..activations import cross_entropy as _reference_cross_entropy
 from ..activations import sigmoid as _reference_sigmoid
 
@@ -45,10 +46,9 @@ def check_count_parameters(count_parameters) -> Feedback:
     first_bad = None
     for sizes in _STACKS:
         got = attempt(count_parameters, list(sizes))
-        try:
-            got = int(got)
-        except (TypeError, ValueError):
-            return wrong(f"count_parameters({sizes}) returned {got!r}; return a whole number.")
+        bad = expect_int(got, f"count_parameters({sizes})")
+        if bad:
+            return wrong(bad)
         expected = sum(m * (n + 1) for n, m in zip(sizes, sizes[1:]))
         if got == expected:
             candidates = {k for k in candidates if guesses[k](sizes) == expected}
@@ -81,15 +81,16 @@ def check_collapse(collapse) -> Feedback:
     for n, h, m, seed in ((3, 3, 3, 0), (2, 2, 1, 1), (4, 5, 3, 2), (3, 6, 2, 3)):
         w1, b1, w2, b2 = _layers(n, h, m, seed)
         got = attempt(collapse, w1.clone(), b1.clone(), w2.clone(), b2.clone())
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return wrong("return two things, the merged weight and the merged bias: `return W, b`.")
+        bad = expect_tuple(got, 2, "the result") or _collapse_kinds(got, (m, n), (m,))
+        if bad:
+            return wrong(bad)
         w, b = to_numpy(got[0]), to_numpy(got[1])
         W1, B1, W2, B2 = (t.numpy() for t in (w1, b1, w2, b2))
         W, B = W2 @ W1, W2 @ B1 + B2
-        if shape_of(w) == W.shape and not np.allclose(w, W, atol=1e-6) and np.allclose(w, W.T, atol=1e-6):
+        if not close(w, W) and close(w, W.T):
             return wrong("W is transposed: like nn.Linear's weight it has shape (outputs, inputs), W = W2 @ W1.")
         if shape_of(w) != W.shape:
-            if shape_of(w) == (n, m) or (shape_of(w) == W.shape[::-1]):
+            if shape_of(w) == W.shape[::-1]:
                 return wrong(f"W has shape {shape_of(w)} but should be {W.shape} (outputs, inputs): "
                              "layer 1 acts first, so W = W2 @ W1.")
             return wrong(f"W should have shape {W.shape} (outputs, inputs), not {shape_of(w)}.")
@@ -112,6 +113,17 @@ def check_collapse(collapse) -> Feedback:
     return right("two linear layers are one linear layer: W = W2 W1, b = W2 b1 + b2.")
 
 
+def _collapse_kinds(got: tuple, w_shape: tuple, b_shape: tuple) -> str | None:
+    """Why the pair ``got`` is not (W, b) as float64 tensors, or None (shapes checked later)."""
+    if shape_of(got[0]) == b_shape and shape_of(got[1]) == w_shape:
+        return "you returned (b, W); return the weight first: `return W, b`."
+    for item, name in zip(got, ("W", "b")):
+        bad = expect_tensor(item, None, torch.float64, f"your {name}")
+        if bad:
+            return bad
+    return None
+
+
 # ---------------------------------------------------------------- activations and derivatives
 
 # float32, as in a network: exp(100) overflows to inf there, which a naive formula turns into nan
@@ -120,12 +132,14 @@ _X = torch.cat([torch.linspace(-6, 6, 49), torch.tensor([-100.0, -30.0, 30.0, 10
 
 def _call_elementwise(func, label: str):
     """Call ``func`` on _X (a copy); return (numpy result, None) or (None, Feedback)."""
-    got = attempt(func, _X.clone())
-    got_np = to_numpy(got)
-    if shape_of(got_np) != tuple(_X.shape):
-        return None, wrong(f"{label} should work elementwise and return the shape of its input "
-                           f"{tuple(_X.shape)}, not {shape_of(got_np)}.")
-    return got_np, None
+    x = _X.clone()
+    got = attempt(func, x)
+    bad = expect_tensor(got, tuple(_X.shape), torch.float32, label)
+    if bad:
+        return None, wrong(bad + " It works elementwise: a float32 tensor in, one of the same shape out.")
+    if not torch.equal(x, _X):
+        return None, wrong(f"{label} changed its input in place; compute a new tensor and leave x as it was.")
+    return to_numpy(got), None
 
 
 @checker
@@ -215,15 +229,22 @@ def _logit_cases():
 def check_cross_entropy(cross_entropy) -> Feedback:
     """``cross_entropy(logits, targets)``: logits (N, C) float, targets (N,) int64 -> mean loss (a scalar)."""
     for logits, targets, is_large in _logit_cases():
-        got = attempt(cross_entropy, logits.clone(), targets.clone())
-        got_np = to_numpy(got)
+        leaf = logits.clone().requires_grad_()
+        got = attempt(cross_entropy, leaf * 1.0, targets.clone())  # like a network's output
+        got_np = to_numpy(got) if isinstance(got, (torch.Tensor, np.ndarray)) else None
         expected = _reference_cross_entropy(logits.double(), targets).item()
         per_item = -torch.log_softmax(logits.double(), 1).gather(1, targets[:, None])[:, 0].numpy()
-        if got_np.shape == per_item.shape and len(per_item) > 1 and np.allclose(got_np, per_item, rtol=1e-4):
+        if got_np is not None and got_np.shape == per_item.shape and len(per_item) > 1 \
+                and np.allclose(got_np, per_item, rtol=1e-4):
             return wrong("you returned one loss per item; return their mean (a single number), "
                          "like F.cross_entropy.")
-        if got_np.size != 1:
-            return wrong(f"return the mean loss as a single number, not an array of shape {shape_of(got_np)}.")
+        bad = expect_tensor(got, (), torch.float32, "cross_entropy")
+        if bad:
+            return wrong(bad + " Like F.cross_entropy, return the mean loss as a 0-d tensor (e.g. `.mean()`).")
+        if not got.requires_grad:
+            return wrong("the loss is cut off from the logits (no gradient flows back): stay in torch, "
+                         "without .item(), numpy() or torch.tensor(...), so loss.backward() works.")
+        got_np = to_numpy(got)
         value = float(got_np.reshape(()))
         if not np.isfinite(value):
             if is_large:

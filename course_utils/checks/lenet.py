@@ -2,8 +2,11 @@
 
 - ``check_conv_params(conv_params)``: the parameter count of a convolutional layer.
 - ``check_training_loop(train_epoch, accuracy)``: the missing lines of a training loop. The
-  checker trains a small network with dropout on three Gaussian blobs, watches the model's
-  mode, the gradients and the loss input, and names the first mistake it sees.
+  checker trains a small network with dropout on three Gaussian blobs and watches what the loop
+  does: the model's mode, which rows go into each batch (shuffled mini-batches that cover the
+  data once per epoch), the gradient that reaches the logits (it must be that of the mean
+  cross-entropy with the batch's labels, so a made-up "loss" that falls without bound fails),
+  the gradients at each step, and the loss the loop returns. It names the first mistake it sees.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import Feedback, attempt, checker, right, wrong
+from . import Feedback, attempt, checker, expect_int, expect_number, right, wrong
 
 # (in_channels, out_channels, kernel_size): LeNet-5's three convolutions, the lesson's CNN,
 # and AlexNet's first layer (lesson 03), so every mistake changes at least one answer.
@@ -47,10 +50,9 @@ def check_conv_params(conv_params: Callable[[int, int, int], int]) -> Feedback:
     for c_in, c_out, k in CONV_CASES:
         got = attempt(conv_params, c_in, c_out, k)
         expected = conv_params_reference(c_in, c_out, k)
-        try:
-            got = int(got)
-        except (TypeError, ValueError):
-            return wrong(f"conv_params({c_in}, {c_out}, {k}) returned {got!r}; return a whole number.")
+        bad = expect_int(got, f"conv_params({c_in}, {c_out}, {k})")
+        if bad:
+            return wrong(bad)
         if got == expected:
             continue
         case = f"conv_params({c_in}, {c_out}, {k}) returned {got:,}, expected {expected:,}"
@@ -103,15 +105,24 @@ def accuracy_reference(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> fl
 
 
 class _Watch:
-    """What happened inside the student's loop: model modes, loss inputs, gradients at each step."""
+    """What happened inside the student's loop: model modes, batches, gradients at each step."""
 
-    def __init__(self) -> None:
+    def __init__(self, x: torch.Tensor) -> None:
+        self.row_index = {row.numpy().tobytes(): i for i, row in enumerate(x)}
         self.modes: list[bool] = []          # model.training at every forward pass
         self.loss_inputs: list[torch.Tensor] = []
+        self.batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (indices, logits, dloss/dlogits)
+        self.unknown_rows = False            # the model saw inputs that are not rows of x
         self.steps = 0
         self.stale_grad = False              # a step saw gradients summed over several batches
         self.zero_grad_at_step = False       # a step saw gradients that were all zero
         self.no_grad_at_step = False         # a step saw no gradients at all
+
+    def indices(self, xb) -> torch.Tensor | None:
+        if not isinstance(xb, torch.Tensor) or xb.ndim != 2:
+            return None
+        found = [self.row_index.get(row.detach().cpu().numpy().tobytes()) for row in xb]
+        return None if None in found else torch.tensor(found, dtype=torch.long)
 
 
 @contextmanager
@@ -121,6 +132,12 @@ def _watching(model: nn.Module, optimizer: torch.optim.Optimizer, watch: _Watch)
 
     def on_forward(module, inputs, output):
         watch.modes.append(module.training)
+        idx = watch.indices(inputs[0] if inputs else None)
+        if idx is None:
+            watch.unknown_rows = True
+        elif isinstance(output, torch.Tensor) and output.requires_grad:
+            logits = output.detach().clone()
+            output.register_hook(lambda grad: watch.batches.append((idx, logits, grad.detach().clone())))
 
     def grad_hook(i):
         def hook(grad):
@@ -160,46 +177,106 @@ def _watching(model: nn.Module, optimizer: torch.optim.Optimizer, watch: _Watch)
 
 
 def _looks_like_probabilities(t: torch.Tensor) -> bool:
-    return t.ndim == 2 and bool((t >= 0).all() and (t <= 1).all()
+    return t.ndim == 2 and t.numel() > 0 and bool((t >= 0).all() and (t <= 1).all()
                                 and torch.allclose(t.sum(1), torch.ones(len(t)), atol=1e-4))
+
+
+def _loop_mistake(watch: _Watch, y: torch.Tensor, batch_size: int, previous_order: torch.Tensor | None) -> str | None:
+    """The first thing wrong with one epoch of the student's loop, or None."""
+    n = len(y)
+    if not watch.modes:
+        return "train_epoch never called the model: compute `logits = model(x[idx])` for each batch."
+    if not all(watch.modes):
+        return ("train_epoch ran the model in evaluation mode, so dropout was off while training: "
+                "call model.train() at the start of the epoch.")
+    if watch.unknown_rows:
+        return "the model saw inputs that are not rows of x: pass the batch x[idx] itself to the model."
+    if any(_looks_like_probabilities(t) for t in watch.loss_inputs):
+        return ("the loss received probabilities (softmax output): F.cross_entropy applies log-softmax "
+                "itself, so pass it the raw logits.")
+    if watch.steps == 0:
+        return "the weights never changed: call optimizer.step() after loss.backward()."
+    if watch.no_grad_at_step:
+        return "optimizer.step() found no gradients: call loss.backward() before it."
+    if watch.zero_grad_at_step:
+        return ("the gradients were all zero at optimizer.step(): zero_grad() must come before "
+                "loss.backward(), not between backward() and step().")
+    if watch.stale_grad:
+        return ("gradients from earlier batches were still there at optimizer.step(): call "
+                "optimizer.zero_grad() before loss.backward() in every batch.")
+    sizes = [len(idx) for idx, _, _ in watch.batches]
+    if not sizes:
+        return "no gradient reached the model's output: compute the loss from `model(x[idx])` and call loss.backward()."
+    if max(sizes) == n:
+        return (f"each step used the whole data set ({n} items) at once: loop over shuffled mini-batches "
+                f"of batch_size ({batch_size}) items, one optimizer.step() per batch.")
+    if max(sizes) > batch_size:
+        return (f"a batch had {max(sizes)} items, more than batch_size = {batch_size}: "
+                "slice order[start:start + batch_size].")
+    order = torch.cat([idx for idx, _, _ in watch.batches])
+    if len(order) != n or not torch.equal(order.sort().values, torch.arange(n)):
+        return (f"one epoch should use every example exactly once, but the batches held {len(order)} items "
+                f"({len(set(order.tolist()))} different ones) out of {n}: step through all of order in batches.")
+    if torch.equal(order, torch.arange(n)):
+        return "the batches are not shuffled: take them from `order = torch.randperm(len(x))`, a new order every epoch."
+    if previous_order is not None and torch.equal(order, previous_order):
+        return "every epoch visits the examples in the same order: draw a new torch.randperm(len(x)) in each call."
+    if watch.steps != len(sizes):
+        return f"optimizer.step() ran {watch.steps} times for {len(sizes)} batches: step once per batch."
+    for idx, logits, grad in watch.batches:
+        expected = (logits.softmax(1) - F.one_hot(y[idx], logits.shape[1]).to(logits.dtype)) / len(idx)
+        if torch.allclose(grad, expected, atol=1e-6, rtol=1e-3):
+            continue
+        if torch.allclose(grad, expected * len(idx), atol=1e-6, rtol=1e-3):
+            return "the loss is summed over the batch; use the mean (F.cross_entropy's default), as the exercise asks."
+        return ("what was minimised is not the cross-entropy of the logits with their labels: use "
+                "loss = F.cross_entropy(model(x[idx]), y[idx]), on the raw logits and the same idx for x and y.")
+    return None
+
+
+def _epoch_loss_mistake(got, watch: _Watch, y: torch.Tensor) -> str | None:
+    """Why ``got`` is not the mean training loss of the epoch the watch saw, or None."""
+    bad = expect_number(got, "train_epoch")
+    if bad:
+        return bad + " Return the mean loss as a float: add up loss.item() * len(idx), divide by len(x)."
+    losses = [F.cross_entropy(logits, y[idx]).item() for idx, logits, _ in watch.batches]
+    sizes = [len(idx) for idx, _, _ in watch.batches]
+    weighted = sum(loss * k for loss, k in zip(losses, sizes)) / sum(sizes)
+    got = float(got)
+
+    def near(value: float) -> bool:
+        return abs(got - value) <= 1e-4 * max(1.0, abs(value))
+
+    if near(weighted) or near(sum(losses) / len(losses)):
+        return None
+    if near(losses[-1]):
+        return (f"train_epoch returned the last batch's loss ({got:.4f}); "
+                f"return the mean over the epoch ({weighted:.4f}).")
+    if near(weighted * sum(sizes)) or near(sum(losses)):
+        return f"train_epoch returned the total {got:.4f}; divide by len(x) to return the mean loss ({weighted:.4f})."
+    return (f"train_epoch returned {got:.4f}, but the mean loss of its batches was {weighted:.4f}: "
+            "return total / len(x).")
 
 
 @checker
 def check_training_loop(train_epoch: Callable, accuracy: Callable) -> Feedback:
-    """``train_epoch(model, x, y, optimizer, batch_size) -> mean loss`` and
-    ``accuracy(model, x, y) -> fraction``, checked on a small problem with dropout."""
+    """``train_epoch(model, x, y, optimizer, batch_size) -> mean loss`` (a float) and
+    ``accuracy(model, x, y) -> fraction`` (a float in [0, 1]), checked on a small problem with dropout."""
     x, y = _blobs()
     model = _small_net()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     model.eval()  # a correct loop switches to training mode itself
-    losses = []
+    losses, previous_order, batch_size = [], None, 32
     for epoch in range(4):
-        watch = _Watch()
+        watch = _Watch(x)
         with _watching(model, optimizer, watch):
             torch.manual_seed(100 + epoch)
-            losses.append(attempt(train_epoch, model, x, y, optimizer, 32))
-        if not watch.modes:
-            return wrong("train_epoch never called the model: compute `logits = model(x[idx])` for each batch.")
-        if not all(watch.modes):
-            return wrong("train_epoch ran the model in evaluation mode, so dropout was off while "
-                         "training: call model.train() at the start of the epoch.")
-        if any(_looks_like_probabilities(t) for t in watch.loss_inputs):
-            return wrong("the loss received probabilities (softmax output): F.cross_entropy applies "
-                         "log-softmax itself, so pass it the raw logits.")
-        if watch.steps == 0:
-            return wrong("the weights never changed: call optimizer.step() after loss.backward().")
-        if watch.no_grad_at_step:
-            return wrong("optimizer.step() found no gradients: call loss.backward() before it.")
-        if watch.zero_grad_at_step:
-            return wrong("the gradients were all zero at optimizer.step(): zero_grad() must come "
-                         "before loss.backward(), not between backward() and step().")
-        if watch.stale_grad:
-            return wrong("gradients from earlier batches were still there at optimizer.step(): "
-                         "call optimizer.zero_grad() before loss.backward() in every batch.")
-    try:
-        losses = [float(v) for v in losses]
-    except (TypeError, ValueError):
-        return wrong(f"train_epoch returned {losses[0]!r}; return the mean loss as a float.")
+            got = attempt(train_epoch, model, x, y, optimizer, batch_size)
+        mistake = _loop_mistake(watch, y, batch_size, previous_order) or _epoch_loss_mistake(got, watch, y)
+        if mistake:
+            return wrong(mistake)
+        previous_order = torch.cat([idx for idx, _, _ in watch.batches])
+        losses.append(float(got))
     if not losses[-1] < 0.8 * losses[0]:
         return wrong(f"the loss did not fall enough over 4 epochs ({losses[0]:.3f} -> {losses[-1]:.3f}); "
                      "check the forward pass, the loss and the update.")
@@ -208,19 +285,19 @@ def check_training_loop(train_epoch: Callable, accuracy: Callable) -> Feedback:
     reference = copy.deepcopy(model)
     expected = accuracy_reference(reference, x, y)
     model.train()
-    watch = _Watch()
+    watch = _Watch(x)
     with _watching(model, optimizer, watch):
         got = attempt(accuracy, model, x, y)
     if watch.modes and any(watch.modes):
         return wrong("accuracy ran the model in training mode (dropout still active, so the result "
                      "is noisy and too low): call model.eval() first.")
-    try:
-        got = float(got)
-    except (TypeError, ValueError):
-        return wrong(f"accuracy returned {got!r}; return a fraction between 0 and 1 as a float.")
+    bad = expect_number(got, "accuracy", tensor_ok=True)
+    if bad:
+        return wrong(bad + " Return the fraction of correct items, a float between 0 and 1.")
+    got = float(got)
     if abs(got - 100 * expected) < 1e-6 and expected > 0.01:
         return wrong(f"accuracy returned {got:.2f}: return a fraction between 0 and 1, not a percentage.")
-    if abs(got - expected) > 1e-6:
+    if not abs(got - expected) <= 1e-6:  # also refuses nan
         return wrong(f"accuracy returned {got:.4f}, expected {expected:.4f}: compare logits.argmax(1) "
                      "with y and take the mean.")
     return right(f"the loss fell from {losses[0]:.3f} to {losses[-1]:.3f} in 4 epochs and the "

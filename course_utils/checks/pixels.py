@@ -1,7 +1,7 @@
 """Checkers for lesson 01 (pixels as features).
 
-- ``check_flatten_normalise(f)``: uint8 images (N, H, W) -> float feature vectors (N, H*W) in [0, 1];
-- ``check_to_pytorch_layout(f)``: NumPy photos (N, H, W, 3) uint8 -> torch float (N, 3, H, W) in [0, 1];
+- ``check_flatten_normalise(f)``: uint8 tensor (N, H, W) -> float32 tensor (N, H*W) in [0, 1];
+- ``check_to_pytorch_layout(f)``: NumPy photos (N, H, W, 3) uint8 -> torch float32 (N, 3, H, W) in [0, 1];
 - ``check_dense_weights(f)``: weights of one dense neuron that sees a whole H x W x C image.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Feedback, attempt, checker, right, shape_of, to_numpy, wrong
+from . import Feedback, attempt, checker, close, expect_int, expect_tensor, right, shape_of, to_numpy, wrong
 
 
 def _uint8_images(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -21,21 +21,22 @@ def _uint8_images(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return images
 
 
-def _same(got: np.ndarray, expected: np.ndarray) -> bool:
-    return got.shape == expected.shape and bool(np.allclose(got, expected, atol=1e-6, rtol=1e-5))
-
-
 @checker
 def check_flatten_normalise(flatten_normalise) -> Feedback:
-    """``flatten_normalise(images)``: images uint8 tensor (N, H, W) -> float tensor (N, H*W) in [0, 1]."""
+    """``flatten_normalise(images)``: images uint8 tensor (N, H, W) -> float32 tensor (N, H*W) in [0, 1]."""
     for shape, seed in (((5, 28, 28), 0), ((3, 4, 6), 1), ((1, 28, 28), 2)):
         images = _uint8_images(shape, seed)
         n, h, w = shape
         got_raw = attempt(flatten_normalise, torch.from_numpy(images.copy()))
+        if not isinstance(got_raw, (torch.Tensor, np.ndarray)):
+            return wrong(expect_tensor(got_raw, (n, h * w), torch.float32, f"for images {shape} your function"))
         got = to_numpy(got_raw)
         x = images.astype(np.float64)
         expected = x.reshape(n, h * w) / 255
-        if _same(got, expected):
+        if close(got, expected):
+            bad = expect_tensor(got_raw, (n, h * w), torch.float32, "your function")
+            if bad:
+                return wrong(bad)
             continue
         gshape = shape_of(got)
         if gshape == (n, h, w):
@@ -50,41 +51,44 @@ def check_flatten_normalise(flatten_normalise) -> Feedback:
         if gshape != (n, h * w):
             return wrong(f"for images of shape {shape} the result should have shape ({n}, {h * w}), "
                          f"one row of {h * w} features per image, not {gshape}.")
-        if _same(got, x.reshape(n, h * w)):
+        if close(got, x.reshape(n, h * w)):
             return wrong("the values still run from 0 to 255: you forgot to divide by 255.")
-        if _same(got, np.floor(x.reshape(n, h * w) / 255)):
+        if close(got, np.floor(x.reshape(n, h * w) / 255)):
             return wrong("almost every value is 0: that is integer division. Convert to float "
                          "first (images.float() / 255).")
-        if _same(got, x.reshape(n, h * w) / 256):
+        if close(got, x.reshape(n, h * w) / 256):
             return wrong("divide by 255, not 256, so that white (255) becomes exactly 1.0.")
         per_image_max = x.reshape(n, -1).max(axis=1, keepdims=True)
-        if _same(got, x.reshape(n, h * w) / per_image_max):
+        if close(got, x.reshape(n, h * w) / per_image_max):
             return wrong("you divided each image by its own brightest pixel; divide every image "
                          "by 255 so that one value means the same brightness in every picture.")
-        if _same(got, x.transpose(0, 2, 1).reshape(n, h * w) / 255):
+        if close(got, x.transpose(0, 2, 1).reshape(n, h * w) / 255):
             return wrong("the features come column by column: the image was transposed before "
                          "flattening. Flatten row by row (reshape without transposing).")
         if got.size and (got.min() < 0 or got.max() > 1):
             return wrong(f"values should lie in [0, 1] but run from {got.min():.4g} to {got.max():.4g}.")
-        return wrong(f"the shape ({n}, {h * w}) is right but the values differ from images / 255 "
+        return wrong(expect_tensor(got_raw, (n, h * w), torch.float32, "your function")
+                     or f"the shape ({n}, {h * w}) is right but the values differ from images / 255 "
                      "laid out row by row.")
     return right("each image is now a row of features in [0, 1], ready for a linear layer.")
 
 
 @checker
 def check_to_pytorch_layout(to_pytorch) -> Feedback:
-    """``to_pytorch(photos)``: NumPy uint8 (N, H, W, 3) -> torch float (N, 3, H, W) in [0, 1]."""
+    """``to_pytorch(photos)``: NumPy uint8 (N, H, W, 3) -> torch float32 (N, 3, H, W) in [0, 1]."""
     for shape, seed in (((2, 5, 7, 3), 0), ((1, 6, 4, 3), 1), ((3, 3, 3, 3), 2)):
         photos = _uint8_images(shape, seed)
         n, h, w, c = shape
         got_raw = attempt(to_pytorch, photos.copy())
+        if not isinstance(got_raw, (torch.Tensor, np.ndarray)):
+            return wrong(expect_tensor(got_raw, (n, c, h, w), torch.float32, f"for photos {shape} your function"))
         got = to_numpy(got_raw)
         x = photos.astype(np.float64)
         expected = x.transpose(0, 3, 1, 2) / 255
-        if _same(got, expected):
-            if not isinstance(got_raw, torch.Tensor):
-                return wrong(f"the values are right but you returned a {type(got_raw).__name__}; "
-                             "PyTorch layers need a tensor (torch.from_numpy(...)).")
+        if close(got, expected):
+            bad = expect_tensor(got_raw, (n, c, h, w), torch.float32, "your function")
+            if bad:
+                return wrong(bad)
             continue
         gshape = shape_of(got)
         if gshape == shape and h != w:
@@ -96,19 +100,20 @@ def check_to_pytorch_layout(to_pytorch) -> Feedback:
         if gshape != (n, c, h, w):
             return wrong(f"for photos of shape {shape} the result should have shape {(n, c, h, w)}, "
                          f"not {gshape}.")
-        if _same(got, x.reshape(n, c, h, w) / 255) or _same(got, x.reshape(n, c, h, w)):
+        if close(got, x.reshape(n, c, h, w) / 255) or close(got, x.reshape(n, c, h, w)):
             return wrong("the shape is right but the pixels are scrambled: reshape/view only "
                          "re-reads memory in a new shape. Move axes with .permute(0, 3, 1, 2).")
-        if _same(got, x.transpose(0, 3, 1, 2)):
+        if close(got, x.transpose(0, 3, 1, 2)):
             return wrong("the layout is right but the values run from 0 to 255: divide by 255.")
-        if _same(got, np.floor(expected)):
+        if close(got, np.floor(expected)):
             return wrong("almost every value is 0: that is integer division. Convert to float "
                          "first (.float() / 255).")
-        if _same(got, x.transpose(0, 3, 2, 1) / 255):
+        if close(got, x.transpose(0, 3, 2, 1) / 255):
             return wrong("height and width are swapped (each picture is transposed): use .permute(0, 3, 1, 2).")
-        if _same(got, x[..., ::-1].transpose(0, 3, 1, 2).copy() / 255):
+        if close(got, x[..., ::-1].transpose(0, 3, 1, 2).copy() / 255):
             return wrong("the channels come out as B, G, R: keep their order, only move the axis.")
-        return wrong("the shape is right but the values differ from photos / 255 with the channel "
+        return wrong(expect_tensor(got_raw, (n, c, h, w), torch.float32, "your function")
+                     or "the shape is right but the values differ from photos / 255 with the channel "
                      "axis moved to position 1.")
     return right("channels first, floats in [0, 1]: the layout PyTorch's layers expect.")
 
@@ -118,10 +123,9 @@ def check_dense_weights(dense_weights) -> Feedback:
     """``dense_weights(h, w, c)``: how many weights one dense neuron has on an H x W x C image."""
     for h, w, c in ((32, 32, 3), (200, 200, 3), (28, 28, 1), (5, 7, 2)):
         got = attempt(dense_weights, h, w, c)
-        try:
-            got = int(got)
-        except (TypeError, ValueError):
-            return wrong(f"dense_weights({h}, {w}, {c}) returned {got!r}; return a whole number.")
+        bad = expect_int(got, f"dense_weights({h}, {w}, {c})")
+        if bad:
+            return wrong(bad)
         expected = h * w * c
         if got == expected:
             continue

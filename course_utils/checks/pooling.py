@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, checker, close, right, shape_of, to_numpy, wrong
-from .conv import size_slip
+from . import Feedback, attempt, checker, close, expect_array, right, shape_of, to_numpy, value_of, wrong
+from .conv import size_kind_problem, size_slip
 
 # ----------------------------------------------------------------------------- output size
 
-POOL_SIZE_CASES = [  # (W, F, S) -> W2
-    ((6, 3, 3), 2), ((224, 2, 2), 112), ((55, 3, 2), 27), ((10, 3, 1), 8), ((8, 4, 2), 3), ((13, 3, 2), 6),
+POOL_SIZE_CASES = [  # ((W, F, S), W2): a pooling window has no padding
+    (args, scratch.output_size(*args))
+    for args in [(6, 3, 3), (224, 2, 2), (55, 3, 2), (10, 3, 1), (8, 4, 2), (13, 3, 2)]
 ]
 
 _POOL_SLIPS = {
@@ -25,15 +26,21 @@ _POOL_SLIPS = {
 def check_pool_output_size(pool_output_size) -> Feedback:
     """``pool_output_size(w, f, s)``: the width after pooling with an f x f window and stride s."""
     got = {args: attempt(pool_output_size, *args) for args, _ in POOL_SIZE_CASES}
+    problem = size_kind_problem(got, "pool_output_size", whole=False)
+    if problem:
+        return wrong(problem)
     expected = dict(POOL_SIZE_CASES)
     bad = [args for args in got if not close(got[args], expected[args])]
-    if not bad:
-        return right("W2 = (W - F)/S + 1, the convolution formula without padding.")
-    slip = size_slip(got, _POOL_SLIPS)
-    if slip:
-        return wrong(f"You {slip}.")
-    w, f, s = bad[0]
-    return wrong(f"For W={w}, F={f}, S={s} you returned {got[bad[0]]!r}; (W - F)/S + 1 gives {expected[bad[0]]}.")
+    if bad:
+        slip = size_slip(got, _POOL_SLIPS)
+        if slip:
+            return wrong(f"You {slip}.")
+        w, f, s = bad[0]
+        return wrong(f"For W={w}, F={f}, S={s} you returned {got[bad[0]]!r}; (W - F)/S + 1 gives {expected[bad[0]]}.")
+    problem = size_kind_problem(got, "pool_output_size", whole=True)
+    if problem:
+        return wrong(problem)
+    return right("W2 = (W - F)/S + 1, the convolution formula without padding.")
 
 
 # ----------------------------------------------------------------------------- max pool a small array
@@ -74,7 +81,7 @@ def _diagnose_pool(got, case: dict) -> str:
                         f"by {stride}, so the output is {expected.shape[0]}x{expected.shape[1]}.")
         except ValueError:
             pass
-    if close(got, expected.T):
+    if close(got, expected.T) or shape_of(got) == expected.shape[::-1] != expected.shape:
         return f"Rows and columns are swapped ({where}): output[i, j] comes from rows i*S.. and columns j*S.."
     for axes in ((0, 2), (0, 1), (1, 2), (2, 3), (0, 3)):
         candidate = _block_max(x, f, axes)
@@ -93,6 +100,12 @@ def check_max_pool(max_pool) -> Feedback:
     """``max_pool(x, f, stride)``: x (H, W) -> (H2, W2), the max of each f x f window."""
     for case in max_pool_cases():
         got = attempt(max_pool, case["x"].copy(), case["f"], case["stride"])
+        where = f"for x {case['x'].shape}, window {case['f']}, stride {case['stride']} the output"
+        bad = expect_array(got, None, where)
+        if bad:
+            return wrong(bad)
+        if got.ndim != 2:
+            return wrong(f"{where} has shape {got.shape}; it should be 2-D (H2, W2).")
         if not close(got, _pool(**case)):
             return wrong(_diagnose_pool(got, case))
     return right(f"your max pooling matches the reference on {len(max_pool_cases())} arrays, "
@@ -133,14 +146,17 @@ def _grad_slips() -> dict[str, np.ndarray]:
 @checker
 def check_max_pool_grad(answer) -> Feedback:
     """dloss/dx (4, 4) for max pooling GRAD_X with a 2x2 window and stride 2, given GRAD_DOUT."""
-    got = attempt(answer)
-    if shape_of(got) != (4, 4):
-        return wrong(f"dx has the shape of the input x, (4, 4); yours is {shape_of(got)}.")
+    got = value_of(answer)
+    bad = expect_array(got, (4, 4), "dx")
+    if bad:
+        return wrong(f"{bad} dx has the shape of the input x, (4, 4).")
     if close(got, max_pool_grad()):
         return right("each dout value goes to the arg-max of its window (the 'switch'); the other "
                      "pixels get 0.")
     for message, candidate in _grad_slips().items():
         if close(got, candidate):
             return wrong(message)
+    if close(got.T, max_pool_grad()):
+        return wrong("Your dx is transposed: dx[i, j] belongs to GRAD_X[i, j] (row i, column j).")
     return wrong("Not yet: for each 2x2 window find the position of its max in GRAD_X and put that "
                  "window's GRAD_DOUT value there; every other pixel gets 0.")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from . import Feedback, attempt, checker, right, wrong
+from .. import memory, summary
+from . import Feedback, attempt, checker, expect_int, expect_tuple, right, wrong
+from .lenet import conv_params_reference
 
 # ---------------------------------------------------------------- 1. a VGG block
 
@@ -20,7 +22,7 @@ BLOCK_CASES = [(3, 64, 2, 224), (128, 256, 3, 56), (1, 32, 2, 28), (64, 128, 2, 
 def vgg_block_reference(c_in: int, c_out: int, n_convs: int, size: int) -> tuple[int, tuple[int, int, int]]:
     """Parameters (weights + biases) and output shape (C, H, W) of a VGG block on a size x size map:
     ``n_convs`` 3x3 convolutions (stride 1, padding 1, with biases) then 2x2 max pooling, stride 2."""
-    params = sum((3 * 3 * (c_in if i == 0 else c_out) + 1) * c_out for i in range(n_convs))
+    params = sum(conv_params_reference(c_in if i == 0 else c_out, c_out, 3) for i in range(n_convs))
     return params, (c_out, size // 2, size // 2)
 
 
@@ -55,40 +57,51 @@ def _block_shape_mistakes(c_in, c_out, n, size) -> dict[str, tuple]:
     }
 
 
-def _as_shape(value) -> tuple | None:
-    try:
-        return tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        return None
+def _block_kind(answer, case) -> str | None:
+    """Why ``answer`` is not (params, (C, H, W)) with ints, or None."""
+    what = f"vgg_block{case}"
+    bad = expect_tuple(answer, 2, what)
+    if bad:
+        return f"{bad} Return a pair (params, (C, H, W))."
+    params, shape = answer
+    if expect_int(params, "") and not expect_tuple(params, 3, "") and not expect_int(shape, ""):
+        return f"{what} returned ((C, H, W), params); put the parameter count first: (params, (C, H, W))."
+    bad = expect_int(params, f"the parameter count of {what}") or expect_tuple(shape, 3, f"the shape of {what}")
+    if bad:
+        return f"{bad} Return a pair (params, (C, H, W))."
+    return next(filter(None, (expect_int(v, f"the shape of {what}") for v in shape)), None)
 
 
 @checker
 def check_vgg_block(vgg_block: Callable) -> Feedback:
-    """``vgg_block(c_in, c_out, n_convs, size) -> (params, (C, H, W))``."""
+    """``vgg_block(c_in, c_out, n_convs, size) -> (params, (C, H, W))``, all ints."""
     got = {case: attempt(vgg_block, *case) for case in BLOCK_CASES}
     for case, answer in got.items():
-        if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
-            return wrong(f"vgg_block{case} returned {answer!r}; return a pair (params, (C, H, W)).")
-    params_ok = all(int(got[c][0]) == vgg_block_reference(*c)[0] for c in BLOCK_CASES)
-    shapes_ok = all(_as_shape(got[c][1]) == vgg_block_reference(*c)[1] for c in BLOCK_CASES)
+        bad = _block_kind(answer, case)
+        if bad:
+            return wrong(bad)
+    got = {case: (int(params), tuple(int(v) for v in shape)) for case, (params, shape) in got.items()}
+    params_ok = all(got[c][0] == vgg_block_reference(*c)[0] for c in BLOCK_CASES)
+    shapes_ok = all(got[c][1] == vgg_block_reference(*c)[1] for c in BLOCK_CASES)
     if params_ok and shapes_ok:
         p, s = vgg_block_reference(*BLOCK_CASES[0])
         return right(f"e.g. VGG16's first block has {p:,} parameters and outputs {s[0]} x {s[1]} x {s[2]}.")
     if not params_ok:
         for message in _block_param_mistakes(*BLOCK_CASES[0]):
-            if all(int(got[c][0]) == _block_param_mistakes(*c)[message] for c in BLOCK_CASES):
+            if all(got[c][0] == _block_param_mistakes(*c)[message] for c in BLOCK_CASES):
                 return wrong(f"The parameter count is off: you {message}.")
-        case = next(c for c in BLOCK_CASES if int(got[c][0]) != vgg_block_reference(*c)[0])
-        return wrong(f"vgg_block{case} gives {int(got[case][0]):,} parameters; expected "
+        case = next(c for c in BLOCK_CASES if got[c][0] != vgg_block_reference(*c)[0])
+        return wrong(f"vgg_block{case} gives {got[case][0]:,} parameters; expected "
                      f"{vgg_block_reference(*case)[0]:,}. Count (3*3*inputs + 1) * c_out per convolution.")
     for message in _block_shape_mistakes(*BLOCK_CASES[0]):
-        if all(_as_shape(got[c][1]) == _block_shape_mistakes(*c)[message] for c in BLOCK_CASES):
+        if all(got[c][1] == _block_shape_mistakes(*c)[message] for c in BLOCK_CASES):
             return wrong(f"The parameters are right, the shape is not: {message}.")
     # a mistake that shows only on the odd size
     odd = BLOCK_CASES[-1]
-    if _as_shape(got[odd][1]) == _block_shape_mistakes(*odd)[list(_block_shape_mistakes(*odd))[-1]]:
-        return wrong(f"The parameters are right, the shape is not: {list(_block_shape_mistakes(*odd))[-1]}.")
-    case = next(c for c in BLOCK_CASES if _as_shape(got[c][1]) != vgg_block_reference(*c)[1])
+    rounding_up = list(_block_shape_mistakes(*odd))[-1]
+    if got[odd][1] == _block_shape_mistakes(*odd)[rounding_up]:
+        return wrong(f"The parameters are right, the shape is not: {rounding_up}.")
+    case = next(c for c in BLOCK_CASES if got[c][1] != vgg_block_reference(*c)[1])
     return wrong(f"The parameters are right; vgg_block{case} gives shape {got[case][1]}, "
                  f"expected {vgg_block_reference(*case)[1]}.")
 
@@ -106,27 +119,19 @@ RF_CASES = [
 
 def receptive_field_reference(layers: list[tuple[int, int]]) -> int:
     """Receptive field (pixels on a side) of the last layer of a stack of (kernel, stride) layers."""
-    r, jump = 1, 1
-    for kernel, stride in layers:
-        r += (kernel - 1) * jump
-        jump *= stride
-    return r
+    return summary.receptive_field(layers)
 
 
 def _rf_mistakes(layers) -> dict[str, int]:
-    r_late = 1
-    jump = 1
-    for kernel, stride in layers:
-        jump *= stride
-        r_late += (kernel - 1) * jump
     return {
         "You added the kernel sizes. Each layer adds (F - 1) * jump pixels, where jump is the product "
         "of the strides before it: three 3x3 layers see 7, not 9.": sum(k for k, _ in layers),
         "You ignored the strides. After a layer with stride S, neighbouring outputs are S input pixels "
         "apart, so later layers grow the field S times faster: r += (F - 1) * jump, then jump *= S.":
-            1 + sum(k - 1 for k, _ in layers),
+            summary.receptive_field([(k, 1) for k, _ in layers]),
         "You multiplied by the layer's own stride too early: a layer grows the field with the jump of "
-        "the layers BEFORE it (r += (F - 1) * jump), and only then jump *= S.": r_late,
+        "the layers BEFORE it (r += (F - 1) * jump), and only then jump *= S.":
+            summary.receptive_field([(k, s, s) for k, s in layers]),  # dilation S: (F - 1) * S * jump
         "You multiplied the kernel sizes. The field grows by addition: r += (F - 1) * jump.":
             math.prod(k for k, _ in layers),
         "Off by one: start from r = 1 (one input pixel sees itself), then add (F - 1) * jump per layer.":
@@ -135,14 +140,15 @@ def _rf_mistakes(layers) -> dict[str, int]:
 
 
 @checker
-def check_receptive_field(receptive_field_of: Callable) -> Feedback:
-    """``receptive_field_of([(kernel, stride), ...]) -> int``."""
+def check_receptive_field_of(receptive_field_of: Callable) -> Feedback:
+    """``receptive_field_of([(kernel, stride), ...]) -> int``, pixels on a side."""
     got = [attempt(receptive_field_of, list(layers)) for layers in RF_CASES]
+    for layers, answer in zip(RF_CASES, got):
+        bad = expect_int(answer, f"receptive_field_of({layers})")
+        if bad:
+            return wrong(f"{bad} The receptive field is one whole number of pixels on a side.")
+    got = [int(g) for g in got]
     expected = [receptive_field_reference(layers) for layers in RF_CASES]
-    try:
-        got = [int(g) for g in got]
-    except (TypeError, ValueError):
-        return wrong(f"return one whole number (pixels on a side), not {got[0]!r}.")
     if got == expected:
         return right(f"three 3x3 layers see {expected[0]}x{expected[0]} pixels; two VGG blocks see "
                      f"{expected[2]}x{expected[2]}.")
@@ -164,11 +170,11 @@ def largest_batch_reference(params: int, activations: int, memory_gib: float) ->
     """Training in float32 (4 bytes a value) with SGD with momentum: parameters x3 (weights,
     gradients, momentum), activations x2 per image (values and their gradients); 1 GiB = 2**30
     bytes. The largest whole batch that fits, 0 if the parameters alone do not fit."""
-    free = memory_gib * 2**30 - params * 3 * 4
-    return max(0, int(free // (activations * 2 * 4)))
+    return memory.largest_batch(activations, params, memory_gib * 2**30, "sgd_momentum", bytes_per_value=4)
 
 
-def _batch(params, acts, memory_bytes, param_copies=3, act_factor=2, bytes_per_value=4.0, rounding=math.floor):
+def _batch(params, acts, memory_bytes, param_copies=3, act_factor=2, bytes_per_value=4, rounding=math.floor):
+    """The largest batch under a mistaken accounting (change one of the exercise's numbers)."""
     free = memory_bytes - params * param_copies * bytes_per_value
     return max(0, int(rounding(free / (acts * act_factor * bytes_per_value))))
 
@@ -199,13 +205,14 @@ def _batch_mistakes(params, acts, gib) -> dict[str, int]:
 
 @checker
 def check_largest_batch(largest_batch: Callable) -> Feedback:
-    """``largest_batch(params, activations, memory_gib) -> int``."""
+    """``largest_batch(params, activations, memory_gib) -> int``, a whole number of images."""
     got = [attempt(largest_batch, *case) for case in BATCH_CASES]
+    for case, answer in zip(BATCH_CASES, got):
+        bad = expect_int(answer, f"largest_batch{case}")
+        if bad:
+            return wrong(f"{bad} A batch is a whole number of images.")
+    got = [int(g) for g in got]
     expected = [largest_batch_reference(*case) for case in BATCH_CASES]
-    try:
-        got = [int(g) for g in got]
-    except (TypeError, ValueError):
-        return wrong(f"return a whole number of images, not {got[0]!r}.")
     if got == expected:
         return right(f"VGG16 trains with at most {expected[0]} images per batch in 16 GiB (by this estimate).")
     fits = [i for i, e in enumerate(expected) if e > 0]

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import numpy as np
 import torch
 from torch import nn
 
-from .. import models, viz
-from . import Feedback, attempt, checker, right, wrong
+from .. import models, summary, viz
+from . import Feedback, attempt, checker, expect_int, expect_number, expect_tensor, right, value_of, wrong
 
 
 def _hook_model() -> nn.Sequential:
@@ -45,8 +44,9 @@ def check_record_output(record_output) -> Feedback:
         if isinstance(got, (tuple, list)):
             return wrong("you returned a tuple: the hook's `inputs` argument is a tuple of the layer's inputs; "
                          "the hook signature is hook(module, inputs, output) and you want `output`.")
-        if not isinstance(got, torch.Tensor):
-            return wrong(f"return the recorded tensor, not a {type(got).__name__}.")
+        bad = expect_tensor(got, None, outputs[layer].dtype, f"record_output(model, {layer!r}, x)")
+        if bad:
+            return wrong(f"{bad} Return the tensor the hook recorded.")
         if tuple(got.shape) == tuple(inputs[layer].shape) and torch.allclose(got.detach(), inputs[layer]) \
                 and tuple(got.shape) != tuple(outputs[layer].shape):
             return wrong(f"you recorded the layer's input {tuple(got.shape)} instead of its output "
@@ -68,34 +68,56 @@ def check_record_output(record_output) -> Feedback:
     return right("a forward hook, the output detached, and the hook removed afterwards.")
 
 
+RF_LAYER = "conv2_2"
+
+
+def _layers_up_to(model: nn.Module, layer: str) -> list[tuple[str, int, int]]:
+    """(name, kernel, stride) of the conv and pool layers of ``model`` up to and including ``layer``."""
+    steps = summary.receptive_fields(model)
+    last = next(i for i, step in enumerate(steps) if step.name.split(".")[-1] == layer)
+    return [(step.name.split(".")[-1], step.kernel, step.stride) for step in steps[:last + 1]]
+
+
+def _rf_slips(layers: list[tuple[str, int, int]]) -> list[tuple[str, set[int]]]:
+    """(message, answers) of the usual slips for a stack of (name, kernel, stride) layers, each
+    computed with summary.receptive_field on the stack changed the way the slip changes it."""
+    rf = summary.receptive_field
+    first_pool = next((i for i, (_, _, stride) in enumerate(layers) if stride > 1), len(layers))
+    later = f"continue through the layers up to {layers[-1][0]}"
+    return [
+        ("you let the pooling layer add a pixel but did not multiply the step: after a 2x2 pooling "
+         "neighbouring units are 2 input pixels apart, so each later 3x3 conv adds 2 x 2 pixels.",
+         {rf([(k, 1) for _, k, _ in layers])}),
+        ("you ignored the pooling: besides adding one pixel, it doubles the distance between units, "
+         "so each later 3x3 conv adds 4 pixels, not 2.", {rf([(k, 1) for _, k, s in layers if s == 1])}),
+        ("nearly: the 2x2 pooling also widens the field by (2 - 1) x step = 1 pixel before doubling the step.",
+         {rf([(1 if s > 1 else k, s) for _, k, s in layers])}),
+        ("receptive fields do not add kernel sizes: each layer adds (kernel - 1) x step, "
+         "where step is the product of the strides before it.",
+         {sum(k for _, k, s in layers if s == 1), sum(k for _, k, _ in layers)}),
+        (f"that is the field after block 1; {later}.", {rf([(k, s) for _, k, s in layers[:first_pool]])}),
+        (f"that is the field after block 1 and its pooling; {later}.",
+         {rf([(k, s) for _, k, s in layers[:first_pool + 1]])}),
+    ]
+
+
 @checker
-def check_receptive_field(answer) -> Feedback:
-    """The receptive field (pixels on a side) of one unit of ``conv2_2`` in ``models.vgg_fashion()``."""
-    got = attempt(answer)
-    if isinstance(got, (tuple, list)) and len(got) == 2 and got[0] == got[1]:
-        got = got[0]
-    try:
-        got = int(got)
-    except (TypeError, ValueError):
-        return wrong(f"answer with one whole number of pixels, not {got!r}.")
-    expected = viz.receptive_field(models.vgg_fashion(), "conv2_2").receptive_field
+def check_rf_conv2_2(answer) -> Feedback:
+    """The receptive field (an int, pixels on a side) of one unit of ``conv2_2`` in ``models.vgg_fashion()``."""
+    got = value_of(answer)
+    bad = expect_int(got, "your answer")
+    if bad:
+        return wrong(f"{bad} Answer with one whole number of pixels on a side.")
+    layers = _layers_up_to(models.vgg_fashion(), RF_LAYER)
+    steps = [(k, s) for _, k, s in layers]
+    expected = summary.receptive_field(steps)
     if got == expected:
-        return right(f"{expected} x {expected} pixels: 3 -> 5 after block 1's convs, 6 after pool1 (now each "
-                     "step is 2 pixels), then +4 and +4 for the two convs of block 2.")
-    # the layers before conv2_2: conv 3x3, conv 3x3, pool 2x2/2, conv 3x3, conv 3x3
-    if got == 10:
-        return wrong("you let the pooling layer add a pixel but did not double the step: after pool1 "
-                     "neighbouring units are 2 input pixels apart, so each later 3x3 conv adds 2 x 2 pixels.")
-    if got == 9:
-        return wrong("you ignored pool1: besides adding one pixel, it doubles the distance between units, "
-                     "so each 3x3 conv of block 2 adds 4 pixels, not 2.")
-    if got == 13:
-        return wrong("nearly: pool1 (2x2) also widens the field by (2 - 1) x 1 = 1 pixel before doubling the step.")
-    if got == 12:
-        return wrong("receptive fields do not add kernel sizes: each layer adds (kernel - 1) x step, "
-                     "where step is the product of the strides before it.")
-    if got in (5, 6):
-        return wrong("that is the field after block 1; continue through conv2_1 and conv2_2.")
+        sizes = " -> ".join(str(step.receptive_field) for step in summary.receptive_fields(steps))
+        return right(f"{expected} x {expected} pixels: the field grows {sizes} through "
+                     f"{', '.join(name for name, _, _ in layers)}.")
+    for message, answers in _rf_slips(layers):
+        if got in answers - {expected}:
+            return wrong(message)
     return wrong(f"{got} is not it. Start at 1 and for every layer add (kernel - 1) x step, then multiply "
                  "step by the layer's stride.")
 
@@ -106,8 +128,7 @@ def _occlusion_model() -> nn.Sequential:
 
 
 def _drop(model, image, target, top, left, patch, fill, base_score="logit", occ_score="logit", n_rows=None):
-    hidden = image.clone()
-    hidden[:, top:top + (n_rows or patch), left:left + patch] = fill
+    hidden = _painted(image, top, left, patch, fill, n_rows)
     with torch.no_grad():
         logits = model(torch.stack([image, hidden]))
     probs = logits.softmax(1)
@@ -129,10 +150,11 @@ def check_occlusion_drop(occlusion_drop) -> Feedback:
         if not torch.equal(image, original):
             return wrong("your function changed the image it was given: paint the patch into a copy "
                          "(`hidden = image.clone()`), so the caller's image stays intact.")
-        arr = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=np.float64)
-        if arr.size != 1:
-            return wrong(f"return one number (the drop), not something of shape {arr.shape}.")
-        got = float(arr.reshape(-1)[0])
+        bad = expect_number(got, f"occlusion_drop(model, image, {target}, {top}, {left}, {patch}, {fill})",
+                            tensor_ok=True)
+        if bad:
+            return wrong(f"{bad} The drop is one number, score(original) - score(occluded).")
+        got = float(got)
         args = (model, image, target, top, left, patch, fill)
         expected = _drop(*args)
 
@@ -171,9 +193,11 @@ def check_occlusion_drop(occlusion_drop) -> Feedback:
     return right("that is one pixel of an occlusion map; attribution.occlusion computes all positions in batches.")
 
 
-def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float) -> torch.Tensor:
+def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float,
+             n_rows: int | None = None) -> torch.Tensor:
+    """A copy of image (C, H, W) with the patch (``n_rows`` or ``patch`` rows, ``patch`` columns) set to fill."""
     hidden = image.clone()
-    hidden[:, top:top + patch, left:left + patch] = fill
+    hidden[:, top:top + (n_rows or patch), left:left + patch] = fill
     return hidden
 
 

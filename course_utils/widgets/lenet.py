@@ -10,6 +10,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 from torch import nn
 
 from ..data import CLASS_NAMES
@@ -53,7 +54,8 @@ def shift_explorer(models: Mapping[str, nn.Module], images: torch.Tensor, labels
                 ax.invert_yaxis()
                 ax.set(xlim=(0, 100), xlabel="probability (%)", title=f"{name}")
             fig.tight_layout()
-            plt.show(fig)
+            display(fig)
+            plt.close(fig)
 
     for control in (item, dx, dy):
         control.observe(redraw, "value")

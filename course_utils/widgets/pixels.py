@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
-from IPython.display import display
 import numpy as np
 import torch
+from IPython.display import display
 from torch import nn
 
 from ..data import CLASS_NAMES

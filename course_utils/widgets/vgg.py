@@ -2,7 +2,7 @@
 following INPUT -> [[CONV -> RELU]*N -> POOL?]*M -> [FC -> RELU]*K -> FC and see its layer
 table, parameter count, receptive field and training memory update.
 
-The numbers come from ``summary.design_report``; ``design_html`` turns them (or the reason a
+The numbers come from ``design.design_report``; ``design_html`` turns them (or the reason a
 design cannot work) into the HTML the widget shows, and is tested without a browser.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ import html
 
 import ipywidgets as W
 
-from ..summary import PARAM_COPIES, design_report, format_bytes
+from ..design import design_report
+from ..memory import PARAM_COPIES, format_bytes
 
 INPUT_SIZES = {"28 x 28 x 1 (Fashion-MNIST)": (1, 28, 28), "32 x 32 x 3 (CIFAR-10)": (3, 32, 32),
                "64 x 64 x 3": (3, 64, 64), "224 x 224 x 3 (ImageNet)": (3, 224, 224)}

@@ -10,6 +10,7 @@ from typing import Sequence
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 from torch import nn
 
 from .. import attribution, viz
@@ -54,7 +55,7 @@ def feature_map_explorer(model: nn.Module, images: torch.Tensor, labels: torch.T
             for ax in axes:
                 ax.set(xlabel="column", ylabel="row")
             fig.tight_layout()
-            plt.show()
+            display(fig)
             plt.close(fig)
 
     def on_layer(_):
@@ -96,7 +97,7 @@ def occlusion_explorer(model: nn.Module, images: torch.Tensor, labels: torch.Ten
             for ax in axes:
                 ax.set(xlabel="column", ylabel="row")
             fig.tight_layout()
-            plt.show()
+            display(fig)
             plt.close(fig)
 
     for control in (item, patch, stride, fill):

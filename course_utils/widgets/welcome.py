@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 
 from ..data import CLASS_NAMES
 
@@ -35,7 +36,8 @@ def dataset_browser(images: torch.Tensor, labels: torch.Tensor) -> W.VBox:
             ax.set_title(f"{CLASS_NAMES[cls.value]} #{k.value}")
             ax.set_xlabel("column")
             ax.set_ylabel("row")
-            plt.show(fig)
+            display(fig)
+            plt.close(fig)
 
     cls.observe(redraw, "value")
     k.observe(redraw, "value")

@@ -1,0 +1,76 @@
+"""Every figure in course_utils.plots has a title and, where its axes show data, axis labels
+(DESIGN.md). Each function is called with small inputs on the Agg backend."""
+import dataclasses
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from course_utils import models, plots, train  # noqa: E402
+from course_utils.summary import layer_table  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _history(epochs: int = 3) -> train.History:
+    """A History with every per-epoch list filled (whatever fields it has)."""
+    return train.History(**{f.name: list(RNG.uniform(0.1, 0.9, epochs)) for f in dataclasses.fields(train.History)})
+
+
+FIGURES = {
+    "show_images": lambda: plots.show_images(torch.rand(5, 1, 8, 8)),
+    "show_images labelled": lambda: plots.show_images(torch.rand(5, 8, 8), labels=[0, 1, 2, 3, 4],
+                                                      preds=[0, 1, 2, 0, 0], ncols=3, title="five"),
+    "plot_history": lambda: plots.plot_history(_history()),
+    "plot_history several": lambda: plots.plot_history({"a": _history(), "b": _history(2)}, title="two runs"),
+    "plot_confusion_matrix": lambda: plots.plot_confusion_matrix(torch.randint(0, 20, (10, 10))),
+    "plot_confusion_matrix counts": lambda: plots.plot_confusion_matrix(np.eye(3) * 5, ["a", "b", "c"],
+                                                                        normalize=False),
+    "show_grids": lambda: plots.show_grids({"input": RNG.random((5, 5)), "kernel": np.eye(3)},
+                                           boxes={"input": (0, 0, 3, 3)}),
+    "show_grids large": lambda: plots.show_grids({"map": RNG.random((20, 20))}, title="a large map"),
+    "plot_layer_stack": lambda: plots.plot_layer_stack(layer_table(models.lenet5_modern(), (1, 28, 28))),
+    "show_kernels grey": lambda: plots.show_kernels(torch.randn(6, 2, 3, 3), ncols=4),
+    "show_kernels colour": lambda: plots.show_kernels(torch.randn(4, 3, 3, 3), title="colour filters"),
+    "show_feature_maps": lambda: plots.show_feature_maps(torch.rand(6, 7, 7)),
+    "show_feature_maps some": lambda: plots.show_feature_maps(torch.rand(6, 7, 7), channels=[1, 4], title="two"),
+    "show_image_maps": lambda: plots.show_image_maps(torch.rand(2, 1, 8, 8), {"saliency": torch.rand(2, 8, 8),
+                                                                               "signed": torch.randn(2, 8, 8)}),
+    "plot_embedding": lambda: plots.plot_embedding({"PCA": RNG.normal(size=(30, 2)), "t-SNE": torch.randn(30, 2)},
+                                                   RNG.integers(0, 10, 30)),
+    "plot_score_curves": lambda: plots.plot_score_curves(torch.randn(5, 3), ["a", "b", "c"]),
+    "plot_accuracy_vs_shift": lambda: plots.plot_accuracy_vs_shift({"mlp": [0.9, 0.6, 0.3]}, [0, 2, 4]),
+}
+
+
+def _has_content(ax) -> bool:
+    return bool(ax.lines or ax.collections or ax.images or ax.patches)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_has_a_title_and_axis_labels(name):
+    fig = FIGURES[name]()
+    try:
+        axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        suptitle = fig.get_suptitle().strip()
+        panels = [ax for ax in axes if _has_content(ax)]
+        assert panels, f"{name}: an empty figure"
+        assert suptitle or all(ax.get_title().strip() for ax in panels), f"{name}: no title"
+        for ax in panels:
+            if not ax.axison:  # a picture or a diagram: no axes to label
+                continue
+            assert ax.get_xlabel().strip() and ax.get_ylabel().strip(), \
+                f"{name}: a panel titled {ax.get_title()!r} shows data without axis labels"
+    finally:
+        plt.close(fig)
+
+
+def test_every_plot_function_is_tested():
+    public = {n for n, f in vars(plots).items() if callable(f) and not n.startswith("_")
+              and getattr(f, "__module__", "") == plots.__name__}
+    tested = {key.split()[0] for key in FIGURES}
+    assert public == tested, f"untested: {sorted(public - tested)}"
