@@ -9,7 +9,8 @@ SNIPPET = """
 import time
 from course_utils import data
 t = time.perf_counter()
-data.load_fashion_mnist(train=True); data.load_fashion_mnist(train=False)
+for split in data.SPLITS:
+    data.load_fashion_mnist(split)
 print(time.perf_counter() - t)
 """
 
@@ -25,10 +26,13 @@ def run() -> str:
         first = _load_seconds(cache)
         cached = [_load_seconds(cache) for _ in range(3)]
     target = "met" if max(cached) < 1.0 else "MISSED"
+    load = os.getloadavg()[0]
     return (
-        "Both splits (70,000 images) loaded with `load_fashion_mnist`, each load in a new process.\n\n"
+        "The three splits (train 54,000, validation 6,000, test 10,000 images) loaded with `load_fashion_mnist`, "
+        "each load in a new process.\n\n"
         "| load | seconds |\n| --- | --- |\n"
         f"| first (sha256 check, gunzip, IDX decode, write cache) | {first:.2f} |\n"
         + "".join(f"| cached, new process, run {i + 1} | {t:.3f} |\n" for i, t in enumerate(cached))
-        + f"\nTarget: a cached load in a new process under 1 s: **{target}** (worst {max(cached):.3f} s)."
+        + f"\nTarget: a cached load in a new process under 1 s: **{target}** (worst {max(cached):.3f} s; "
+        f"1-minute load average {load:.1f} on {os.cpu_count()} cores)."
     )

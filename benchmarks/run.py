@@ -55,8 +55,10 @@ def run_one(name: str) -> None:
 def assemble() -> None:
     sections = [p.read_text() for p in sorted(RESULTS.glob("*.md"))]
     header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/run.py [NAME]`); "
-              "each section says when and on what machine it ran. Accuracies are full-mode runs "
-              "(all 60,000 training images), test accuracy on the 10,000 test images.\n")
+              "each section says when and on what machine it ran. Accuracies are full-mode runs: models "
+              "train on the 54,000-image training split; every choice is made on the 6,000-image validation "
+              "split (600 per class, carved out of the 60,000 original training images, see "
+              "`course_utils.data`); the 10,000 test images are evaluated once per final model.\n")
     (HERE / "RESULTS.md").write_text("\n".join([header, *sections]))
 
 

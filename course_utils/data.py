@@ -2,6 +2,16 @@
 
 Nothing is downloaded. The IDX files are checked against SHA256SUMS, decoded with NumPy
 once and cached as .npy files, so later loads (also in a new process) take well under a second.
+
+Three splits, the same in every lesson:
+
+- ``"train"``: 54,000 images, what every model learns from;
+- ``"val"``: 6,000 images (600 per class) carved out of the 60,000 original training images,
+  chosen once with a fixed seed (VAL_PER_CLASS, SPLIT_SEED). Every choice the course makes (sizes,
+  epochs, learning rates, regularisers, recipes) is made by comparing models on this split;
+- ``"test"``: the 10,000 original test images, evaluated once per final model, at the end.
+
+Fast mode keeps a class-balanced subset of each split (FAST_SIZES).
 """
 from __future__ import annotations
 
@@ -22,10 +32,12 @@ CLASS_NAMES = (
 )
 FASHION_DIR = config.DATA_DIR / "fashion-mnist"
 PHOTO_DIR = config.DATA_DIR / "images"
-FAST_TRAIN_SIZE = 6000  # items per split used by fast mode (balanced over the ten classes)
-FAST_TEST_SIZE = 2000
+SPLITS = ("train", "val", "test")
+VAL_PER_CLASS = 600  # the validation split: 600 images of each class from the 60,000 training images
+SPLIT_SEED = 0       # which 600: a fixed random choice, the same on every machine (a test pins it)
+FAST_SIZES = {"train": 6000, "val": 1000, "test": 2000}  # fast mode: class-balanced subsets
 
-_FILES = {
+_FILES = {  # the original files: 60,000 training and 10,000 test images
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
@@ -78,9 +90,10 @@ def _decode_idx(path: Path) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def _load_arrays(split: str) -> tuple[np.ndarray, np.ndarray]:
+def _load_arrays(file_set: str) -> tuple[np.ndarray, np.ndarray]:
+    """The decoded original files ``file_set`` ('train' or 'test'): images (N, 28, 28), labels (N,)."""
     out = []
-    for name in _FILES[split]:
+    for name in _FILES[file_set]:
         path = FASHION_DIR / name
         digest = verify_file(path)
         cached = config.cache_dir("fashion-mnist") / f"{name[:-3]}-{digest[:16]}.npy"
@@ -94,17 +107,43 @@ def _load_arrays(split: str) -> tuple[np.ndarray, np.ndarray]:
         out.append(arr)
     images, labels = out
     if len(images) != len(labels):
-        raise DataError(f"{split}: {len(images)} images but {len(labels)} labels.")
+        raise DataError(f"{file_set}: {len(images)} images but {len(labels)} labels.")
     return images, labels
 
 
-def load_fashion_mnist(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fashion-MNIST as tensors: images uint8 (N, 28, 28), labels int64 (N,).
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(map(repr, SPLITS))}, not {split!r}.")
 
-    N is 60,000 for ``train=True`` and 10,000 for the test split.
+
+def validation_indices(labels: np.ndarray) -> np.ndarray:
+    """Which of the original training images form the validation split: sorted indices (600 * 10,).
+
+    For each class, a fixed random choice (seed SPLIT_SEED) of VAL_PER_CLASS of its images.
+    ``labels``: the 60,000 original training labels.
     """
-    images, labels = _load_arrays("train" if train else "test")
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+    rng = np.random.default_rng(SPLIT_SEED)
+    chosen = [rng.choice(np.flatnonzero(labels == c), VAL_PER_CLASS, replace=False)
+              for c in range(len(CLASS_NAMES))]
+    return np.sort(np.concatenate(chosen))
+
+
+def load_fashion_mnist(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST split ``split`` as tensors: images uint8 (N, 28, 28), labels int64 (N,).
+
+    N is 54,000 for "train", 6,000 for "val" (both from the original training file) and 10,000
+    for "test". Always the whole split, in fast mode too (fashion_mnist_tensors shrinks it).
+    """
+    _check_split(split)
+    images, labels = _load_arrays("test" if split == "test" else "train")
+    if split == "test":
+        images = images.copy()  # never hand out the cached array itself
+    else:
+        in_val = np.zeros(len(labels), dtype=bool)
+        in_val[validation_indices(labels)] = True
+        keep = in_val if split == "val" else ~in_val
+        images, labels = images[keep], labels[keep]  # indexing with a mask copies
+    return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
 
 
 def balanced_subset(labels: torch.Tensor, n: int) -> torch.Tensor:
@@ -121,19 +160,27 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     return images.unsqueeze(1).float().div_(255)
 
 
-def fashion_mnist_tensors(train: bool = True, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Float images (N, 1, 28, 28) in [0, 1] and int64 labels (N,), ready for a model.
+def fashion_mnist_tensors(split: str = "train", n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split ``split`` ("train", "val" or "test") as float images (N, 1, 28, 28) in [0, 1] and
+    int64 labels (N,), ready for a model.
 
-    ``n`` keeps a class-balanced subset. By default fast mode keeps FAST_TRAIN_SIZE /
-    FAST_TEST_SIZE items and full mode keeps everything.
+    ``n`` keeps a class-balanced subset. By default fast mode keeps FAST_SIZES[split] items and
+    full mode keeps the whole split.
     """
-    images, labels = load_fashion_mnist(train)
+    images, labels = load_fashion_mnist(split)
     if n is None and config.is_fast():
-        n = FAST_TRAIN_SIZE if train else FAST_TEST_SIZE
+        n = FAST_SIZES[split]
     if n is not None and n < len(labels):
         idx = balanced_subset(labels, n)
         images, labels = images[idx], labels[idx]
     return to_float(images), labels
+
+
+def split_description() -> dict:
+    """What fashion_mnist_tensors serves in the current mode, for recording beside a trained model:
+    the validation split's definition and, in fast mode, the subset sizes."""
+    return {"val_per_class": VAL_PER_CLASS, "split_seed": SPLIT_SEED,
+            "fast_sizes": FAST_SIZES if config.is_fast() else None}
 
 
 def list_photos() -> list[str]:

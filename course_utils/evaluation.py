@@ -1,5 +1,6 @@
 """Looking at a trained classifier's answers: confusion matrix, most confused class pairs,
-train/test accuracy and gap, and class probabilities of shifted images (lesson 05's widget).
+train/validation/test accuracies and the train - validation gap, and class probabilities of
+shifted images (lesson 05's widget).
 
 Plain tensors in, plain tensors or numbers out; the figures live in ``plots``.
 """
@@ -56,24 +57,29 @@ def most_confused_pairs(cm: torch.Tensor, k: int = 5, symmetric: bool = False) -
 
 @dataclass(frozen=True)
 class AccuracyReport:
-    """Accuracies (0..1) of one model measured in evaluation mode; gap = train - test."""
+    """Accuracies (0..1) of one model measured in evaluation mode; gap = train - validation.
+    test_acc stays None until the model is final and the test set is used, once."""
 
     train_acc: float
-    test_acc: float
+    val_acc: float
+    test_acc: float | None = None
 
     @property
     def gap(self) -> float:
-        return self.train_acc - self.test_acc
+        return self.train_acc - self.val_acc
 
 
-def accuracy_report(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
-                    x_test: torch.Tensor, y_test: torch.Tensor) -> AccuracyReport:
-    """Train and test accuracy of ``model`` in evaluation mode (dropout off, batch-norm running stats).
+def accuracy_report(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
+                    val: tuple[torch.Tensor, torch.Tensor],
+                    test: tuple[torch.Tensor, torch.Tensor] | None = None) -> AccuracyReport:
+    """Accuracy of ``model`` in evaluation mode (dropout off, batch-norm running stats) on each
+    (x, y) pair given: train, validation and, for a final model only, test.
 
     Unlike History.train_acc (a running mean during the epoch, with dropout and augmentation
     on), this measures the finished model on the plain training images, so the gap is fair.
     """
-    return AccuracyReport(evaluate(model, x_train, y_train)[1], evaluate(model, x_test, y_test)[1])
+    return AccuracyReport(evaluate(model, *train)[1], evaluate(model, *val)[1],
+                          None if test is None else evaluate(model, *test)[1])
 
 
 def class_probabilities(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -87,32 +93,33 @@ def shifted_probabilities(models: Mapping[str, nn.Module], image: torch.Tensor, 
     dx > 0 right, dy > 0 down), and each model's class probabilities (classes,) for it."""
     if image.ndim != 3:
         raise ValueError(f"image must be (C, H, W), got shape {tuple(image.shape)}; "
-                         "index one item of the batch, e.g. x_test[i].")
+                         "index one item of the batch, e.g. x_val[i].")
     moved = shift(image, dx, dy)
     return moved, {name: class_probabilities(m, moved[None])[0] for name, m in models.items()}
 
 
 @dataclass(frozen=True)
 class ModelResult:
-    """One row of a model comparison: accuracies 0..1 measured in evaluation mode."""
+    """One row of a model comparison: accuracies 0..1 measured in evaluation mode (test_acc only
+    for final models); epochs and seconds of the training run that produced the weights."""
 
     name: str
     params: int
-    train_acc: float
-    test_acc: float
+    report: AccuracyReport
     epochs: int
-    seconds: float  # training time of the run that produced the weights
-
-    @property
-    def gap(self) -> float:
-        return self.train_acc - self.test_acc
+    seconds: float
 
 
 def results_markdown(results: list[ModelResult]) -> str:
-    """A Markdown table of model results (parameters, accuracies in %, gap in points, time)."""
-    lines = ["| model | parameters | train acc | test acc | gap (points) | epochs | training time |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    """A Markdown table of model results (parameters, accuracies in %, gap in points, time); the
+    test column appears only when some row has a test accuracy."""
+    with_test = any(r.report.test_acc is not None for r in results)
+    test_head, test_rule = (" test acc |", " ---: |") if with_test else ("", "")
+    lines = [f"| model | parameters | train acc | validation acc |{test_head} gap (points) | epochs | training time |",
+             f"| --- | ---: | ---: | ---: |{test_rule} ---: | ---: | ---: |"]
     for r in results:
-        lines.append(f"| {r.name} | {r.params:,} | {r.train_acc:.2%} | {r.test_acc:.2%} | "
-                     f"{r.gap * 100:.1f} | {r.epochs} | {r.seconds:.0f} s |")
+        acc = r.report
+        test = ("" if not with_test else " - |" if acc.test_acc is None else f" {acc.test_acc:.2%} |")
+        lines.append(f"| {r.name} | {r.params:,} | {acc.train_acc:.2%} | {acc.val_acc:.2%} |{test} "
+                     f"{acc.gap * 100:.1f} | {r.epochs} | {r.seconds:.0f} s |")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Pixels as features (lesson 01) and how they break when a picture moves (lessons 01 and 05).
 
-- ``accuracy_under_shift``: a classifier's test accuracy as the test images move by 0, 1, 2 ... pixels;
+- ``accuracy_under_shift``: a classifier's accuracy as the images move by 0, 1, 2 ... pixels;
 - ``adjust_contrast`` and ``shifted_view``: what lesson 01's explorer shows for its slider values;
 - ``block_classifier`` and ``block_size_experiment``: the simplest hand-made features, pixel
   averages over b x b blocks, fed to a linear classifier;
@@ -26,18 +26,18 @@ from .models import NUM_CLASSES
 from .train import evaluate, fit, predict
 from .transforms import shift
 
-#: the four directions a test image is moved in: right, left, down, up (dx, dy per pixel of shift)
+#: the four directions an image is moved in: right, left, down, up (dx, dy per pixel of shift)
 FOUR_DIRECTIONS: tuple[tuple[int, int], ...] = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 
 def accuracy_under_shift(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                          shifts: Iterable[int] = range(7),
                          directions: Sequence[tuple[int, int]] = FOUR_DIRECTIONS) -> np.ndarray:
-    """Accuracy (0..1) of ``model`` on test images moved by each number of pixels in ``shifts``.
+    """Accuracy (0..1) of ``model`` on images moved by each number of pixels in ``shifts``.
 
     x: (N, C, H, W) floats, y: (N,) labels. For a shift s every image is moved by s pixels in
     each of ``directions`` (default: right, left, down, up; zero fill) and the accuracies are
-    averaged, so no direction is favoured. Shift 0 is the plain test accuracy.
+    averaged, so no direction is favoured. Shift 0 is the plain accuracy.
     Returns an array (len(shifts),), one accuracy per shift, in the order given.
     """
     if x.ndim != 4:
@@ -74,7 +74,7 @@ def shifted_view(model: nn.Module, image: torch.Tensor, dx: int = 0, dy: int = 0
     probabilities for it. Returns (picture (1, H, W), probabilities (classes,))."""
     if image.ndim != 3:
         raise ValueError(f"image must be (C, H, W), got shape {tuple(image.shape)}; "
-                         "index one item of the batch, e.g. x_test[i].")
+                         "index one item of the batch, e.g. x_val[i].")
     view = adjust_contrast(shift(image, dx, dy), contrast)
     return view, class_probabilities(model, view[None])[0]
 
@@ -96,19 +96,20 @@ def block_classifier(block: int, size: int = 28, channels: int = 1) -> nn.Sequen
 
 @dataclass(frozen=True)
 class BlockResult:
-    """One block size of the experiment: accuracies 0..1 on the test images, plain and shifted."""
+    """One block size of the experiment: accuracies 0..1 on the validation images, plain and shifted."""
 
     block: int
     features: int
-    test_acc: float
+    val_acc: float
     shifted_acc: float
 
 
-def block_size_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
-                          y_test: torch.Tensor, blocks: Sequence[int] = (1, 2, 4, 7, 14, 28),
+def block_size_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor,
+                          y_val: torch.Tensor, blocks: Sequence[int] = (1, 2, 4, 7, 14, 28),
                           shift_px: int = 3, progress: bool = False, **fit_kwargs) -> list[BlockResult]:
-    """Train one ``block_classifier`` per block size and measure it on plain test images and on
-    test images moved by ``shift_px`` pixels (mean over four directions).
+    """Train one ``block_classifier`` per block size and measure it on plain validation images and
+    on validation images moved by ``shift_px`` pixels (mean over four directions): the block size
+    is a choice, so it is compared on validation, never on the test set.
 
     x_*: (N, 1, H, W) with square H = W; fit_kwargs go to train.fit (epochs, lr, batch_size ...).
     """
@@ -119,8 +120,8 @@ def block_size_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_test: 
         model = block_classifier(block, size=size, channels=x_train.shape[1])
         fit(model, x_train, y_train, progress=progress, **fit_kwargs)
         model.cpu()
-        _, acc = evaluate(model, x_test, y_test)
-        shifted = accuracy_under_shift(model, x_test, y_test, shifts=[shift_px])[0]
+        _, acc = evaluate(model, x_val, y_val)
+        shifted = accuracy_under_shift(model, x_val, y_val, shifts=[shift_px])[0]
         results.append(BlockResult(block, model.fc.in_features, acc, float(shifted)))
     return results
 

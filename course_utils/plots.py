@@ -51,7 +51,7 @@ def show_images(images, labels: Sequence[int] | None = None, preds: Sequence[int
 
 
 def plot_history(histories: History | Mapping[str, History], title: str = "Learning curves"):
-    """Loss and accuracy per epoch, train (dashed) and test (solid), for one or several runs."""
+    """Loss and accuracy per epoch, train (dashed) and validation (solid), for one or several runs."""
     if isinstance(histories, History):
         histories = {"model": histories}
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -60,9 +60,9 @@ def plot_history(histories: History | Mapping[str, History], title: str = "Learn
         epochs = np.arange(1, h.epochs + 1)
         ax_loss.plot(epochs, h.train_loss, "--", color=color, label=f"{name} train")
         ax_acc.plot(epochs, np.array(h.train_acc) * 100, "--", color=color, label=f"{name} train")
-        if h.test_acc:
-            ax_loss.plot(epochs, h.test_loss, "-o", color=color, ms=3, label=f"{name} test")
-            ax_acc.plot(epochs, np.array(h.test_acc) * 100, "-o", color=color, ms=3, label=f"{name} test")
+        if h.val_acc:
+            ax_loss.plot(epochs, h.val_loss, "-o", color=color, ms=3, label=f"{name} validation")
+            ax_acc.plot(epochs, np.array(h.val_acc) * 100, "-o", color=color, ms=3, label=f"{name} validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     for ax in (ax_loss, ax_acc):
@@ -368,8 +368,8 @@ def plot_score_curves(scores, names: Sequence[str], steps=None, title: str = "Sc
 
 
 def plot_accuracy_vs_shift(curves: Mapping[str, Sequence[float]], shifts: Sequence[int],
-                           title: str = "Accuracy when the test images are shifted"):
-    """Test accuracy (%) against the shift in pixels, one line per model.
+                           title: str = "Accuracy when the images are shifted"):
+    """Accuracy (%) against the shift in pixels, one line per model.
 
     curves: {model name: accuracies 0..1, one per shift}, e.g. from features.accuracy_under_shift.
     """
@@ -377,7 +377,7 @@ def plot_accuracy_vs_shift(curves: Mapping[str, Sequence[float]], shifts: Sequen
     for name, accs in curves.items():
         ax.plot(list(shifts), np.asarray(accs, dtype=float) * 100, "-o", label=name)
     ax.axhline(100 / len(CLASS_NAMES), color="gray", ls=":", label="chance (10%)")
-    ax.set(xlabel="shift (pixels, mean over right/left/down/up)", ylabel="test accuracy (%)",
+    ax.set(xlabel="shift (pixels, mean over right/left/down/up)", ylabel="accuracy (%)",
            title=title, ylim=(0, 100))
     ax.set_xticks(list(shifts))
     ax.grid(alpha=0.3)

@@ -1,12 +1,12 @@
-"""Training and evaluation on in-memory tensors, with a history for plots and a checkpoint cache.
+"""Training and evaluation on in-memory tensors, with a history for plots.
 
 Batches are taken by indexing one big tensor (no DataLoader, no per-item transforms):
 on Fashion-MNIST this is about as fast as a bare PyTorch loop, which benchmarks/ checks.
+``fit`` watches a validation set after every epoch (never the test set: that is evaluated once,
+on the final model) and can stop early and keep the epoch that did best on it.
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -21,17 +21,23 @@ from . import config
 
 @dataclass
 class History:
-    """Per-epoch numbers of one training run (train accuracy is the running mean over the epoch)."""
+    """Per-epoch numbers of one training run (train accuracy is the running mean over the epoch,
+    validation numbers are measured after it in evaluation mode; empty without a validation set)."""
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
         return len(self.train_loss)
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The epoch (1-based) with the highest validation accuracy, the first one on a tie."""
+        return self.val_acc.index(max(self.val_acc)) + 1 if self.val_acc else None
 
     @property
     def total_seconds(self) -> float:
@@ -73,21 +79,32 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return loss, acc
 
 
-def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
-        x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None, *,
+def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
+        val: tuple[torch.Tensor, torch.Tensor] | None = None,
         epochs: int = 5, batch_size: int = 64, lr: float = 1e-3, optimizer: str = "adam",
         weight_decay: float = 0.0, schedule: str | None = None, label_smoothing: float = 0.0,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        restore_best: bool = False, patience: int | None = None,
         device: torch.device | None = None, seed: int = 0, progress: bool = True,
         name: str | None = None) -> History:
     """Train ``model`` with mini-batch cross-entropy and return its History.
 
-    x_train: (N, ...) float, y_train: (N,) int64 class indices. When x_test/y_test are given
-    they are evaluated after every epoch. ``schedule='onecycle'`` uses PyTorch's OneCycleLR
-    with ``lr`` as the peak. ``augment`` maps a batch on the device to an augmented batch.
-    The same seed gives the same history. ``name`` labels the progress bar (default: the
-    model's class name).
+    x_train: (N, ...) float, y_train: (N,) int64 class indices. ``val=(x_val, y_val)`` is evaluated
+    after every epoch (History.val_loss, History.val_acc). ``schedule='onecycle'`` uses PyTorch's
+    OneCycleLR with ``lr`` as the peak. ``augment`` maps a batch on the device to an augmented batch.
+
+    Early stopping, both judged on validation accuracy (they need ``val``): ``patience=k`` stops
+    when k epochs in a row did not beat the best one so far; ``restore_best=True`` leaves the model
+    with the weights of its best epoch (History.best_epoch) instead of the last one.
+
+    The same seed gives the same history. ``name`` labels the progress bar (default: the model's
+    class name).
     """
+    if val is None and (restore_best or patience is not None):
+        raise ValueError("restore_best and patience judge the epochs on validation data: pass "
+                         "val=(x_val, y_val).")
+    if patience is not None and patience < 1:
+        raise ValueError(f"patience must be a whole number of epochs >= 1, not {patience!r}.")
     config.seed_everything(seed)
     device = device or config.get_device()
     model.to(device)
@@ -101,6 +118,7 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
         raise ValueError(f"schedule must be None or 'onecycle', not {schedule!r}")
     gen = torch.Generator(device="cpu").manual_seed(seed)
     history = History()
+    best_state = None
     bar = tqdm(total=epochs * steps, desc=name or type(model).__name__, unit="batch", disable=not progress)
     for epoch in range(epochs):
         start = time.perf_counter()
@@ -128,52 +146,18 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
         history.seconds.append(time.perf_counter() - start)
         postfix = {"epoch": epoch + 1, "loss": f"{history.train_loss[-1]:.3f}",
                    "train_acc": f"{history.train_acc[-1]:.3f}"}
-        if x_test is not None and y_test is not None:
-            test_loss, test_acc = evaluate(model, x_test, y_test, device=device)
-            history.test_loss.append(test_loss)
-            history.test_acc.append(test_acc)
-            postfix["test_acc"] = f"{test_acc:.3f}"
+        if val is not None:
+            val_loss, val_acc = evaluate(model, *val, device=device)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+            postfix["val_acc"] = f"{val_acc:.3f}"
+            if restore_best and history.best_epoch == epoch + 1:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.set_postfix(postfix)
+        if patience is not None and history.epochs - history.best_epoch >= patience:
+            break
     bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return history
-
-
-# ---------------------------------------------------------------- checkpoint cache
-
-class CheckpointError(RuntimeError):
-    """A cached checkpoint could not be read or does not fit the model."""
-
-
-def checkpoint_path(name: str):
-    """Where checkpoint ``name`` lives: .cache/checkpoints/NAME.pt (plus NAME.json for its history)."""
-    return config.cache_dir("checkpoints") / f"{name}.pt"
-
-
-def save_checkpoint(model: nn.Module, name: str, history: History | None = None) -> None:
-    """Save the model's state_dict (and its history, if given) under ``name``."""
-    path = checkpoint_path(name)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # parallel notebook runs may save at once
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    tmp.replace(path)
-    if history is not None:
-        path.with_suffix(".json").write_text(json.dumps(history.to_dict()))
-
-
-def load_checkpoint(model: nn.Module, name: str) -> History | None:
-    """Load checkpoint ``name`` into ``model``; return its History (empty if none was saved).
-
-    Returns None when there is no such checkpoint; raises CheckpointError when the file
-    is damaged or was saved from a different architecture.
-    """
-    path = checkpoint_path(name)
-    if not path.exists():
-        return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except Exception as err:  # unreadable pickle, truncated file, wrong keys or shapes
-        raise CheckpointError(f"Checkpoint {path} could not be loaded ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0][:200]}). Delete it to retrain.") from err
-    meta = path.with_suffix(".json")
-    return History(**json.loads(meta.read_text())) if meta.exists() else History()

@@ -47,10 +47,13 @@ def test_accuracy_report_uses_evaluation_mode():
     torch.manual_seed(0)
     x, y = torch.rand(40, 1, 28, 28), torch.arange(40) % 10
     model = models.fashion_cnn(dropout=0.9).train()
-    report = ev.accuracy_report(model, x, y, x[:20], y[:20])
+    report = ev.accuracy_report(model, (x, y), (x[:20], y[:20]))
     expected = (model.eval()(x).argmax(1) == y).float().mean().item()
     assert report.train_acc == pytest.approx(expected)
-    assert report.gap == pytest.approx(report.train_acc - report.test_acc)
+    assert report.gap == pytest.approx(report.train_acc - report.val_acc)
+    assert report.test_acc is None  # the test set only when asked for, for a final model
+    final = ev.accuracy_report(model, (x, y), (x[:20], y[:20]), test=(x[20:], y[20:]))
+    assert final.test_acc == pytest.approx((model(x[20:]).argmax(1) == y[20:]).float().mean().item())
 
 
 def test_shifted_probabilities():
@@ -77,9 +80,14 @@ def test_class_probabilities_do_not_change_the_mode():
 
 
 def test_results_markdown():
-    rows = [ev.ModelResult("CNN", 421_642, 0.97, 0.915, 10, 190.4),
-            ev.ModelResult("MLP", 101_770, 0.90, 0.88, 10, 3.0)]
-    assert rows[0].gap == pytest.approx(0.055)
+    rows = [ev.ModelResult("CNN", 421_642, ev.AccuracyReport(0.97, 0.915), 10, 190.4),
+            ev.ModelResult("MLP", 101_770, ev.AccuracyReport(0.90, 0.88), 10, 3.0)]
+    assert rows[0].report.gap == pytest.approx(0.055)
     text = ev.results_markdown(rows).splitlines()
-    assert len(text) == 4 and text[0].startswith("| model |")
+    assert len(text) == 4 and text[0].startswith("| model |") and "test" not in text[0]
     assert text[2] == "| CNN | 421,642 | 97.00% | 91.50% | 5.5 | 10 | 190 s |"
+    rows[0] = ev.ModelResult("CNN", 421_642, ev.AccuracyReport(0.97, 0.915, 0.91), 10, 190.4)
+    text = ev.results_markdown(rows).splitlines()
+    assert "validation acc | test acc |" in text[0]
+    assert text[2] == "| CNN | 421,642 | 97.00% | 91.50% | 91.00% | 5.5 | 10 | 190 s |"
+    assert text[3] == "| MLP | 101,770 | 90.00% | 88.00% | - | 2.0 | 10 | 3 s |"

@@ -139,9 +139,9 @@ def test_block_size_experiment_runs_and_reports_each_block():
     assert [r.block for r in results] == [1, 4, 8]
     assert [r.features for r in results] == [64, 4, 1]
     for r in results:
-        assert 0 <= r.test_acc <= 1 and 0 <= r.shifted_acc <= 1
-    assert results[1].test_acc > 0.9  # 2x2 blocks of 4x4 pixels see the two halves directly
-    assert results[2].test_acc < 0.8  # one mean brightness cannot tell top from bottom
+        assert 0 <= r.val_acc <= 1 and 0 <= r.shifted_acc <= 1
+    assert results[1].val_acc > 0.9  # 2x2 blocks of 4x4 pixels see the two halves directly
+    assert results[2].val_acc < 0.8  # one mean brightness cannot tell top from bottom
 
 
 def test_edge_maps_are_the_relu_of_the_four_edge_filters():

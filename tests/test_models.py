@@ -1,9 +1,9 @@
-"""The lesson networks: output shapes, parameter counts, layer choices and the zoo's checkpoint cache."""
+"""The lesson networks: output shapes, parameter counts and layer choices (the zoo: test_zoo.py)."""
 import pytest
 import torch
 from torch import nn
 
-from course_utils import config, models, train, zoo
+from course_utils import models
 from course_utils.summary import layer_table
 
 BUILDERS = {
@@ -78,79 +78,6 @@ def test_dropout_only_acts_in_training_mode():
     assert torch.equal(model(x), model(x))
     model.train()
     assert not torch.equal(model(x), model(x))
-
-
-# ---------------------------------------------------------------- zoo recipes and their cache
-
-LESSON_RECIPES = [name for name in zoo.RECIPES if name in {"mlp", "lenet", "lenet_classic", "cnn"}
-                  or name.startswith("cnn_")]
-
-
-def test_lesson_recipes_exist():
-    assert {"mlp", "lenet", "cnn", "cnn_aug", "cnn_dropout", "cnn_bn"} <= set(LESSON_RECIPES)
-
-
-@pytest.mark.parametrize("name", LESSON_RECIPES)
-def test_recipe_trains_with_its_settings(name):
-    """Each recipe's model, options and augmentation go through train.fit (on 64 images)."""
-    recipe = zoo.RECIPES[name]
-    torch.manual_seed(0)
-    model = recipe.build()
-    x, y = torch.rand(64, 1, 28, 28), torch.arange(64) % 10
-    history = train.fit(model, x, y, x, y, epochs=1, augment=recipe.augment, progress=False,
-                        device=torch.device("cpu"), **recipe.fit_kwargs)
-    assert history.epochs == 1 and len(history.test_acc) == 1
-    assert recipe.epochs >= recipe.fast_epochs >= 1
-
-
-def test_regularisation_variants_share_the_cnn_budget():
-    base = zoo.RECIPES["cnn"]
-    for name in ("cnn_aug", "cnn_dropout", "cnn_bn"):
-        recipe = zoo.RECIPES[name]
-        assert (recipe.epochs, recipe.fast_epochs, recipe.fit_kwargs) == (base.epochs, base.fast_epochs,
-                                                                         base.fit_kwargs), name
-    assert zoo.RECIPES["cnn_aug"].augment is not None and base.augment is None
-
-
-@pytest.mark.parametrize("name", ["lenet", "cnn", "cnn_bn"])
-def test_zoo_round_trip(name, tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    torch.manual_seed(1)
-    model = zoo.RECIPES[name].build()
-    history = train.History([1.0], [0.6], [0.9], [0.7], [2.5])
-    train.save_checkpoint(model, zoo.checkpoint_name(name), history)
-    monkeypatch.setattr(zoo, "train_recipe", lambda *a, **k: pytest.fail("should load, not train"))
-    loaded, loaded_history = zoo.trained(name, progress=False)
-    assert loaded_history == history and not loaded.training
-    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
-        assert torch.equal(a, b), k
-
-
-def test_zoo_checkpoint_of_another_architecture_is_reported_and_retrained(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    train.save_checkpoint(models.fashion_cnn(), zoo.checkpoint_name("cnn_bn"))  # wrong keys for cnn_bn
-    calls = []
-
-    def fake_train(name, progress=True):
-        calls.append(name)
-        return zoo.RECIPES[name].build().eval(), train.History([0.5], [0.8], [0.6], [0.75], [1.0])
-
-    monkeypatch.setattr(zoo, "train_recipe", fake_train)
-    model, history = zoo.trained("cnn_bn", progress=False)
-    out = capsys.readouterr().out
-    assert calls == ["cnn_bn"] and "could not be loaded" in out and "Retraining" in out
-    assert isinstance(model.bn1, nn.BatchNorm2d) and history.test_acc == [0.75]
-    again, _ = zoo.trained("cnn_bn", progress=False)  # the retrained weights replaced the bad file
-    assert calls == ["cnn_bn"] and torch.equal(again.conv1.weight, model.conv1.weight)
-
-
-def test_checkpoint_names_separate_modes_and_variants(monkeypatch):
-    monkeypatch.setenv("COURSE_FAST", "1")
-    fast = {name: zoo.checkpoint_name(name) for name in LESSON_RECIPES}
-    monkeypatch.setenv("COURSE_FAST", "0")
-    full = {name: zoo.checkpoint_name(name) for name in LESSON_RECIPES}
-    assert fast["cnn"].startswith("cnn-fast") and full["cnn"].startswith("cnn-full")
-    assert len(set(fast.values()) | set(full.values())) == 2 * len(LESSON_RECIPES)
 
 
 def test_pattern_convnet_seed_stacks():

@@ -44,6 +44,9 @@ FIGURES = {
                                                    RNG.integers(0, 10, 30)),
     "plot_score_curves": lambda: plots.plot_score_curves(torch.randn(5, 3), ["a", "b", "c"]),
     "plot_accuracy_vs_shift": lambda: plots.plot_accuracy_vs_shift({"mlp": [0.9, 0.6, 0.3]}, [0, 2, 4]),
+    "plot_change_under_shift": lambda: plots.plot_change_under_shift({"no pooling": RNG.random((3, 8)),
+                                                                      "max 2x2": RNG.random((3, 8))},
+                                                                     [1, 2, 3], title="pooled vs unpooled"),
 }
 
 

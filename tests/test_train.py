@@ -1,8 +1,10 @@
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 
-from course_utils import config, models, train, zoo
+from course_utils import config, train
 
 
 def _blobs(n=600, seed=0):
@@ -17,16 +19,66 @@ def _net():
     return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
 
 
-def test_loss_goes_down_and_accuracy_is_high():
+def test_loss_goes_down_and_validation_is_evaluated_every_epoch():
     x, y = _blobs()
     torch.manual_seed(0)
     model = _net()
-    history = train.fit(model, x, y, x, y, epochs=5, batch_size=32, lr=1e-2, progress=False)
-    assert history.epochs == 5 and len(history.test_acc) == 5
+    history = train.fit(model, x[:400], y[:400], val=(x[400:], y[400:]), epochs=5, batch_size=32, lr=1e-2,
+                        progress=False)
+    assert history.epochs == 5 and len(history.val_acc) == len(history.val_loss) == 5
     assert history.train_loss[-1] < history.train_loss[0] / 2
-    assert history.test_acc[-1] > 0.95
-    loss, acc = train.evaluate(model, x, y)
-    assert acc == pytest.approx(history.test_acc[-1]) and loss == pytest.approx(history.test_loss[-1])
+    assert history.val_acc[-1] > 0.95
+    loss, acc = train.evaluate(model, x[400:], y[400:])
+    assert acc == pytest.approx(history.val_acc[-1]) and loss == pytest.approx(history.val_loss[-1])
+
+
+def test_fit_takes_no_test_set():
+    x, y = _blobs(60)
+    with pytest.raises(TypeError):
+        train.fit(_net(), x, y, x, y, epochs=1, progress=False)  # the old (x_test, y_test) form
+    history = train.fit(_net(), x, y, epochs=1, progress=False)
+    assert history.val_acc == [] and history.best_epoch is None
+    assert [f.name for f in dataclasses.fields(train.History)] == [
+        "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
+
+
+def _overfitting_run(**options):
+    """A wide net on 40 noisy points: validation accuracy peaks early, then falls as it memorises."""
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.randn(240, 20, generator=g), torch.randint(0, 2, (240,), generator=g)
+    x[:, 0] += (2 * y - 1) * 0.8  # one weakly informative feature, 19 of noise
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 2))
+    history = train.fit(model, x[:40], y[:40], val=(x[40:], y[40:]), epochs=40, batch_size=8, lr=1e-2,
+                        progress=False, **options)
+    return model, history, (x[40:], y[40:])
+
+
+def test_restore_best_keeps_the_best_validation_epoch():
+    model, history, val = _overfitting_run(restore_best=True)
+    assert history.epochs == 40 and history.best_epoch < 40  # the last epoch is not the best here
+    assert max(history.val_acc) > history.val_acc[-1]
+    assert train.evaluate(model, *val)[1] == pytest.approx(history.val_acc[history.best_epoch - 1])
+    _, plain, _ = _overfitting_run()
+    assert plain.val_acc == history.val_acc  # the same run; only the weights kept at the end differ
+
+
+def test_patience_stops_after_epochs_without_improvement():
+    _, history, _ = _overfitting_run(patience=3)
+    _, full, _ = _overfitting_run()
+    assert history.epochs == history.best_epoch + 3 < 40
+    assert history.val_acc == full.val_acc[:history.epochs]
+    assert max(history.val_acc[history.best_epoch:]) <= history.val_acc[history.best_epoch - 1]
+
+
+def test_early_stopping_needs_validation_data():
+    x, y = _blobs(30)
+    with pytest.raises(ValueError, match="val="):
+        train.fit(_net(), x, y, restore_best=True, progress=False)
+    with pytest.raises(ValueError, match="val="):
+        train.fit(_net(), x, y, patience=2, progress=False)
+    with pytest.raises(ValueError, match="patience"):
+        train.fit(_net(), x, y, val=(x, y), patience=0, progress=False)
 
 
 @pytest.mark.parametrize("options", [dict(optimizer="adam"),
@@ -56,44 +108,3 @@ def test_bad_optimizer_and_schedule_names():
         train.fit(_net(), x, y, optimizer="rmsprop", progress=False)
     with pytest.raises(ValueError, match="schedule"):
         train.fit(_net(), x, y, schedule="cosine", progress=False)
-
-
-def test_checkpoint_round_trip_and_corrupt_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    model = models.mlp(hidden=8)
-    history = train.History(train_loss=[1.0], train_acc=[0.5], test_loss=[1.1], test_acc=[0.4], seconds=[0.1])
-    train.save_checkpoint(model, "tiny", history)
-    clone = models.mlp(hidden=8)
-    assert train.load_checkpoint(clone, "tiny") == history
-    for a, b in zip(model.parameters(), clone.parameters()):
-        assert torch.equal(a, b)
-    assert train.load_checkpoint(clone, "absent") is None
-    with pytest.raises(train.CheckpointError, match="Delete it to retrain"):
-        train.load_checkpoint(models.mlp(hidden=9), "tiny")  # wrong shapes
-    train.checkpoint_path("tiny").write_bytes(b"not a checkpoint")
-    with pytest.raises(train.CheckpointError, match="tiny.pt could not be loaded"):
-        train.load_checkpoint(clone, "tiny")
-
-
-def test_zoo_retrains_after_a_corrupt_checkpoint(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    monkeypatch.setattr(zoo, "train_recipe", lambda name, progress=True: (models.softmax_regression(), train.History()))
-    train.checkpoint_path(zoo.checkpoint_name("softmax")).write_bytes(b"garbage")
-    model, _ = zoo.trained("softmax", progress=False)
-    assert "Retraining" in capsys.readouterr().out
-    assert isinstance(model, nn.Sequential)
-    loaded, _ = zoo.trained("softmax", progress=False)  # now served from the cache
-    assert torch.equal(loaded.fc.weight, model.fc.weight)
-    with pytest.raises(KeyError, match="choose one of"):
-        zoo.trained("resnet")
-
-
-def test_checkpoint_name_changes_with_the_recipe(monkeypatch):
-    base = zoo.checkpoint_name("cnn")
-    assert base.startswith("cnn-fast-") and base == zoo.checkpoint_name("cnn")
-    changed = zoo.Recipe(zoo.RECIPES["cnn"].build, epochs=11, fit_kwargs=zoo.RECIPES["cnn"].fit_kwargs)
-    monkeypatch.setitem(zoo.RECIPES, "cnn", changed)
-    assert zoo.checkpoint_name("cnn") != base
-    assert zoo.checkpoint_name("cnn_dropout") != zoo.checkpoint_name("cnn_bn")  # partials differ by keywords
-    monkeypatch.setenv("COURSE_FAST", "0")
-    assert zoo.checkpoint_name("cnn").startswith("cnn-full-")

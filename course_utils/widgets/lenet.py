@@ -1,5 +1,5 @@
-"""Lesson 05: pick a test image, shift it with sliders, and compare the class probabilities
-of several trained models (the MLP and the CNN). The numbers come from
+"""Lesson 05: pick an image, shift it with sliders, and compare the class probabilities of
+several trained models (the MLP and the CNN). The numbers come from
 ``evaluation.shifted_probabilities``.
 """
 from __future__ import annotations
@@ -19,12 +19,12 @@ from ..evaluation import shifted_probabilities
 
 def shift_explorer(models: Mapping[str, nn.Module], images: torch.Tensor, labels: torch.Tensor,
                    max_shift: int = 8) -> W.VBox:
-    """Sliders for the test item and its shift (dx, dy); shows the shifted image and, for each
+    """Sliders for the item and its shift (dx, dy); shows the shifted image and, for each
     model, a bar chart of its class probabilities with the true class marked.
 
     images: (N, 1, 28, 28) floats in [0, 1]; labels: (N,).
     """
-    item = W.IntSlider(value=0, min=0, max=len(images) - 1, description="test item")
+    item = W.IntSlider(value=0, min=0, max=len(images) - 1, description="item")
     dx = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dx (right)")
     dy = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dy (down)")
     info = W.HTML()

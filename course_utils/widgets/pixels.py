@@ -1,4 +1,4 @@
-"""Lesson 01: move a test picture with dx, dy sliders, change its contrast, and watch the
+"""Lesson 01: move a picture with dx, dy sliders, change its contrast, and watch the
 pixel classifier's prediction change. The numbers come from ``features.shifted_view``.
 """
 from __future__ import annotations
@@ -16,12 +16,12 @@ from ..features import shifted_view
 
 def shift_contrast_explorer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                             max_shift: int = 8) -> W.VBox:
-    """Sliders for the test item, its shift (dx right, dy down) and contrast; shows the picture
+    """Sliders for the item, its shift (dx right, dy down) and contrast; shows the picture
     the model sees and its class probabilities, the true class in green.
 
     images: (N, 1, 28, 28) floats in [0, 1]; labels: (N,).
     """
-    item = W.IntSlider(value=0, min=0, max=len(images) - 1, description="test item")
+    item = W.IntSlider(value=0, min=0, max=len(images) - 1, description="item")
     dx = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dx (right)")
     dy = W.IntSlider(value=0, min=-max_shift, max=max_shift, description="dy (down)")
     contrast = W.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description="contrast")

@@ -27,7 +27,7 @@ def dataset_browser(images: torch.Tensor, labels: torch.Tensor) -> W.VBox:
     def redraw(_=None):
         idx = nth_of_class(labels, cls.value, k.value)
         img = images[idx]
-        info.value = (f"test item #{idx}: {CLASS_NAMES[cls.value]}, brightness from {int(img.min())} "
+        info.value = (f"item #{idx}: {CLASS_NAMES[cls.value]}, brightness from {int(img.min())} "
                       f"to {int(img.max())}")
         with out:
             out.clear_output(wait=True)
