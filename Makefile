@@ -22,7 +22,7 @@ OLDEST_PYTHON ?= python3.10
 OLDEST_VENV := .venv-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 
-.PHONY: setup lab test test-oldest bench clean help present slides
+.PHONY: setup lab test test-oldest bench clean help present slides student
 
 help:
 	@echo "make lab     install if needed, start JupyterLab on lesson 00 (ARGS='--no-browser --port 8899')"
@@ -31,6 +31,8 @@ help:
 	@echo "make setup   only create .venv and install the course"
 	@echo "make present LESSON=03   present a lesson live as slides in JupyterLab (widgets work, offline)"
 	@echo "make slides  run every lesson (fast mode) and write offline reveal.js decks to build/slides/ (LESSON=03 for one)"
+	@echo "make student the student edition: build/student/NN_name.ipynb (no solutions) + build/cnn-course-student.zip"
+	@echo "             grade submissions: .venv/bin/python -m course_utils.grade alice/03_convolution.ipynb ... --csv results.csv"
 	@echo "make bench   full-mode benchmarks -> benchmarks/RESULTS.md (ONLY=name for one)"
 	@echo "make clean   remove .venv, caches and build output"
 
@@ -58,13 +60,17 @@ present: $(STAMP) $(LAB_OVERRIDES)
 slides: $(STAMP)
 	$(BIN)/python slides/build_decks.py $(SLIDES_ARGS)
 
-# Unit tests, repo checks and every notebook (nbval, fast mode), spread over the CPU cores.
+# Unit tests, repo checks and every notebook (nbval, fast mode) in both editions: the course's and
+# the student edition (no solution cells; its own copy, so `make student`'s folder is never touched),
+# spread over the CPU cores. The student edition costs as much again as the course's notebooks;
+# `make test PYTEST_ARGS=--ignore=build/test-student` leaves it out.
 # One math thread per worker: JOBS workers with several OpenMP threads each oversubscribe the
 # cores, and small PyTorch models then run many times slower than single-threaded.
 SUITE := COURSE_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-SUITE_ARGS := tests notebooks --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
+SUITE_ARGS := tests notebooks build/test-student --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test: $(STAMP)
+	$(BIN)/python -m course_utils.edition --no-zip --out build/test-student
 	$(SUITE) $(BIN)/python -m pytest $(SUITE_ARGS)
 
 $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
@@ -75,7 +81,13 @@ $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
 	touch $(OLDEST_STAMP)
 
 test-oldest: $(OLDEST_STAMP)
+	$(OLDEST_VENV)/bin/python -m course_utils.edition --no-zip --out build/test-student
 	$(SUITE) COURSE_CACHE=.cache-oldest $(OLDEST_VENV)/bin/python -m pytest $(SUITE_ARGS)
+
+# The student edition: build/student/NN_name.ipynb, and build/cnn-course-student.zip to hand out
+# (the package, data and set-up files with the student notebooks; `make lab` works in it).
+student: $(STAMP)
+	$(BIN)/python -m course_utils.edition
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(ONLY)

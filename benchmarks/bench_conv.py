@@ -63,22 +63,23 @@ def run() -> str:
     xt, wt, bt = (torch.from_numpy(a) for a in (x, w, b))
     with torch.no_grad():
         reference = F.conv2d(xt, wt, bt, stride=4).numpy()
-    error = float(np.abs(scratch.conv2d_im2col(x, w, b, stride=4) - reference).max())
-    naive_part = scratch.conv2d_naive(x, w[:NAIVE_FILTERS], b[:NAIVE_FILTERS], stride=4)
+    out, cache = scratch.conv_forward_im2col(x, w, b, stride=4)
+    error = float(np.abs(out - reference).max())
+    naive_part, _ = scratch.conv_forward_naive(x, w[:NAIVE_FILTERS], b[:NAIVE_FILTERS], stride=4)
     naive_error = float(np.abs(naive_part - reference[:, :NAIVE_FILTERS]).max())
 
     def torch_forward():
         with torch.no_grad():
             F.conv2d(xt, wt, bt, stride=4)
 
-    forward = {"torch": torch_forward, "im2col": lambda: scratch.conv2d_im2col(x, w, b, stride=4)}
+    forward = {"torch": torch_forward, "im2col": lambda: scratch.conv_forward_im2col(x, w, b, stride=4)}
 
     dout = rng.standard_normal(reference.shape).astype(np.float32)
     xg, wg, bg = (t.clone().requires_grad_(True) for t in (xt, wt, bt))
     out = F.conv2d(xg, wg, bg, stride=4)
     dout_t = torch.from_numpy(dout)
     backward = {"torch": lambda: torch.autograd.grad(out, (xg, wg, bg), dout_t, retain_graph=True),
-                "im2col": lambda: scratch.conv2d_backward(dout, x, w, stride=4)}
+                "im2col": lambda: scratch.conv_backward_im2col(dout, cache)}
 
     feature_map = rng.random((1, 96, 55, 55), dtype=np.float32)
     fm_t = torch.from_numpy(feature_map)
@@ -87,7 +88,7 @@ def run() -> str:
         with torch.no_grad():
             F.max_pool2d(fm_t, 3, 2)
 
-    pool = {"torch": torch_pool, "scratch": lambda: scratch.max_pool2d(feature_map, 3, 2)}
+    pool = {"torch": torch_pool, "scratch": lambda: scratch.max_pool_forward_im2col(feature_map, 3, 2)}
 
     with one_thread():
         fwd = _median_times(forward)
@@ -97,7 +98,7 @@ def run() -> str:
         naive_runs = []
         for _ in range(2):
             t = time.process_time()
-            scratch.conv2d_naive(x, w[:NAIVE_FILTERS], b[:NAIVE_FILTERS], stride=4)
+            scratch.conv_forward_naive(x, w[:NAIVE_FILTERS], b[:NAIVE_FILTERS], stride=4)
             naive_runs.append(time.process_time() - t)
     naive_s = min(naive_runs) * 96 / NAIVE_FILTERS
     default = _median_times(forward, clock=time.perf_counter)
@@ -112,8 +113,8 @@ def run() -> str:
         f"{REPEATS} alternating runs.\n\n"
         "| forward, one thread | CPU ms | vs torch |\n| --- | --- | --- |\n"
         f"| `torch.nn.functional.conv2d` | {ms(fwd['torch'])} | 1.0 |\n"
-        f"| `scratch.conv2d_im2col` | {ms(fwd['im2col'])} | {im2col_ratio:.2f} |\n"
-        f"| `scratch.conv2d_naive` (**extrapolated**: {NAIVE_FILTERS} of 96 filters timed, "
+        f"| `scratch.conv_forward_im2col` | {ms(fwd['im2col'])} | {im2col_ratio:.2f} |\n"
+        f"| `scratch.conv_forward_naive` (**extrapolated**: {NAIVE_FILTERS} of 96 filters timed, "
         f"x{96 // NAIVE_FILTERS}) | {ms(naive_s)} | {naive_s / fwd['torch']:.0f} |\n\n"
         f"Largest difference from torch (float32): im2col {error:.1e}, naive {naive_error:.1e}.\n\n"
         f"- im2col / torch = **{im2col_ratio:.2f}** (target at most {IM2COL_TARGET:g}: "

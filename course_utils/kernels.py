@@ -35,7 +35,8 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     """
     image = np.asarray(image, dtype=float)
     h, w = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
-    return scratch.avg_pool2d(image[None, None, :h, :w], factor)[0, 0]
+    pooled, _ = scratch.avg_pool_forward_im2col(image[None, None, :h, :w], factor)
+    return pooled[0, 0]
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -111,7 +112,8 @@ def filter2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: in
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     if image.ndim != 2 or kernel.ndim != 2:
         raise ValueError(f"image and kernel must be 2-D, got shapes {image.shape} and {kernel.shape}.")
-    return scratch.conv2d_im2col(image[None, None], kernel[None, None], None, stride, padding, dilation)[0, 0]
+    out, _ = scratch.conv_forward_im2col(image[None, None], kernel[None, None], None, stride, padding, dilation)
+    return out[0, 0]
 
 
 def same_padding(f: int) -> int:
@@ -196,10 +198,10 @@ def pool_view(image: np.ndarray, kind: str = "max", f: int = 2, stride: int = 2)
     """Pool ``image`` (H, W) with an f x f window ("max" or "average"); invalid settings give a message."""
     if kind not in POOL_KINDS:
         raise ValueError(f"unknown pooling kind {kind!r}; choose one of {', '.join(POOL_KINDS)}.")
-    pool = scratch.max_pool2d if kind == "max" else scratch.avg_pool2d
+    pool = scratch.max_pool_forward_im2col if kind == "max" else scratch.avg_pool_forward_im2col
     image = np.asarray(image, dtype=float)
     try:
-        out = pool(image[None, None], f, stride)[0, 0]
+        out = pool(image[None, None], f, stride)[0][0, 0]
     except ValueError as err:
         return PoolView(image, None, f"Invalid setting: {err}")
     h, w = image.shape

@@ -107,13 +107,31 @@ class PoolBackwardStep:
 
 # ----------------------------------------------------------------------------- the walk
 
-def _geometry(x: np.ndarray, fh: int, fw: int, stride: int, padding: int, dilation: int) -> scratch.Window:
+@dataclass(frozen=True)
+class Window:
+    """A window's geometry over one image: kernel (fh, fw), stride (sh, sw), padding (ph, pw),
+    dilation (dh, dw) and the output size (h2, w2), as ``scratch.window_settings`` checked it."""
+
+    fh: int
+    fw: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    dh: int
+    dw: int
+    h2: int
+    w2: int
+
+
+def _geometry(x: np.ndarray, fh: int, fw: int, stride: int, padding: int, dilation: int) -> Window:
     if x.ndim != 3:
         raise ValueError(f"x must be one image (C, H, W), got shape {x.shape}; for a grey image use x[None].")
-    return scratch.window((1, *x.shape), fh, fw, stride, padding, dilation)
+    (sh, sw), (ph, pw), (dh, dw), (h2, w2) = scratch.window_settings((1, *x.shape), fh, fw, stride, padding, dilation)
+    return Window(fh, fw, sh, sw, ph, pw, dh, dw, h2, w2)
 
 
-def _position(g: scratch.Window, step: int) -> Position:
+def _position(g: Window, step: int) -> Position:
     n_steps = g.h2 * g.w2
     if not 0 <= step < n_steps:
         raise ValueError(f"step must be in 0..{n_steps - 1} ({g.h2}x{g.w2} output cells), got {step}.")
@@ -121,7 +139,7 @@ def _position(g: scratch.Window, step: int) -> Position:
     return Position(step, n_steps, i, j, i * g.sh + g.dh * np.arange(g.fh), j * g.sw + g.dw * np.arange(g.fw))
 
 
-def _walk(g: scratch.Window, step: int) -> list[Position]:
+def _walk(g: Window, step: int) -> list[Position]:
     """The positions of steps 0..step, in reading order."""
     return [_position(g, k) for k in range(step + 1)]
 
@@ -183,7 +201,7 @@ def conv_backward_step(x: np.ndarray, w: np.ndarray, dout: np.ndarray, stride: i
 
 # ----------------------------------------------------------------------------- max pooling
 
-def _pool_geometry(x: np.ndarray, f: int, stride: int | None, padding: int) -> scratch.Window:
+def _pool_geometry(x: np.ndarray, f: int, stride: int | None, padding: int) -> Window:
     g = _geometry(x, f, f, f if stride is None else stride, padding, 1)
     if padding > f // 2:
         raise ValueError(f"padding {padding} must be at most half the window ({f} // 2 = {f // 2}), "

@@ -195,10 +195,17 @@ def static_widgets(nb: nbformat.NotebookNode, lesson_number: str = "NN") -> int:
 
 
 def reveal_solutions(nb: nbformat.NotebookNode) -> int:
-    """Show each solution cell (tagged ``solution``, no slide type) as a fragment: the next key press reveals it."""
+    """Show each solution cell (tagged ``solution``, no slide type) as a fragment: the next key press reveals it.
+
+    nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines are for instructors' tools,
+    not for the audience: they are left out of every solution cell.
+    """
     count = 0
     for cell in nb.cells:
-        if "solution" in cell.metadata.get("tags", []) and not cell.metadata.get("slideshow", {}).get("slide_type"):
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        cell.source = re.sub(r"(?m)^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", cell.source)
+        if not cell.metadata.get("slideshow", {}).get("slide_type"):
             cell.metadata.setdefault("slideshow", {})["slide_type"] = "fragment"
             count += 1
     return count

@@ -148,7 +148,7 @@ def test_edge_maps_are_the_relu_of_the_four_edge_filters():
     from course_utils import scratch
     images = torch.rand(3, 1, 9, 9, dtype=torch.float64)
     ours = features.edge_maps(images)
-    reference = np.maximum(scratch.conv2d_naive(images.numpy(), features.EDGE_BANK[:, None], padding=1), 0)
+    reference = np.maximum(scratch.conv_forward_naive(images.numpy(), features.EDGE_BANK[:, None], padding=1)[0], 0)
     assert ours.shape == (3, 4, 9, 9) and np.allclose(ours.numpy(), reference)
     with pytest.raises(ValueError, match="grey images"):
         features.edge_maps(torch.rand(3, 9, 9))

@@ -103,13 +103,13 @@ def test_conv_view_custom_kernel():
     custom = np.arange(9.0).reshape(3, 3)
     view = kernels.conv_view(image, kernels.CUSTOM, size=5, padding=1, custom=custom)
     assert view.ok and np.array_equal(view.kernel, custom)
-    assert np.allclose(view.output, scratch.conv2d_naive(image[None, None], custom[None, None], padding=1)[0, 0])
+    assert np.allclose(view.output, scratch.conv_forward_naive(image[None, None], custom[None, None], padding=1)[0][0, 0])
 
 
 def test_pool_view():
     image = np.random.default_rng(4).random((8, 8))
     view = kernels.pool_view(image, "max", 2, 2)
-    assert view.ok and np.allclose(view.output, scratch.max_pool2d(image[None, None], 2)[0, 0])
+    assert view.ok and np.allclose(view.output, scratch.max_pool_forward_naive(image[None, None], 2)[0][0, 0])
     assert "8x8 -> 4x4" in view.message and "25.0%" in view.message
     avg = kernels.pool_view(image, "average", 4, 4)
     assert np.allclose(avg.output, image.reshape(2, 4, 2, 4).mean(axis=(1, 3)))

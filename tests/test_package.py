@@ -58,9 +58,10 @@ def _imports(path: Path) -> set[str]:
 
 
 def _layer(module: str) -> int:
-    """0 config, 1 plain modules (NumPy, torch), 2 plots (figures), 3 checks/ and widgets/."""
+    """0 config, 1 plain modules (NumPy, torch), 2 plots (figures), 3 checks/ and widgets/,
+    4 the tools that work on whole notebooks (edition, grade)."""
     name = (module.split(".") + [""])[1]
-    return {"config": 0, "plots": 2, "checks": 3, "widgets": 3}.get(name, 1)
+    return {"config": 0, "plots": 2, "checks": 3, "widgets": 3, "edition": 4, "grade": 4}.get(name, 1)
 
 
 def test_no_module_imports_a_higher_one():

@@ -10,6 +10,9 @@ from torch_threads import one_torch_thread  # noqa: F401  (autouse: one PyTorch 
 
 N_CASES = 200
 TOL = 1e-8
+LAYERS = [(scratch.conv_forward_naive, scratch.conv_backward_naive),
+          (scratch.conv_forward_im2col, scratch.conv_backward_im2col)]
+CONVS = [forward for forward, _ in LAYERS]
 
 
 def random_config(seed: int) -> dict:
@@ -53,23 +56,23 @@ def geometry(cfg: dict) -> dict:
 def test_forward_and_backward_match_torch(seed):
     cfg = random_config(seed)
     expected = torch_reference(cfg)
-    for conv in (scratch.conv2d_naive, scratch.conv2d_im2col):
-        got = conv(cfg["x"], cfg["w"], cfg["b"], **geometry(cfg))
-        assert got.shape == expected.shape, conv.__name__
-        assert np.abs(got - expected).max() <= TOL, conv.__name__
     dout = np.random.default_rng(seed + 10_000).standard_normal(expected.shape)
-    grads = scratch.conv2d_backward(dout, cfg["x"], cfg["w"], **geometry(cfg))
-    for name, got, ref in zip(("dx", "dw", "db"), grads, torch_reference(cfg, dout)):
-        assert got.shape == ref.shape, name
-        assert np.abs(got - ref).max() <= TOL, name
+    expected_grads = torch_reference(cfg, dout)
+    for forward, backward in LAYERS:
+        got, cache = forward(cfg["x"], cfg["w"], cfg["b"], **geometry(cfg))
+        assert got.shape == expected.shape, forward.__name__
+        assert np.abs(got - expected).max() <= TOL, forward.__name__
+        for name, grad, ref in zip(("dx", "dw", "db"), backward(dout, cache), expected_grads):
+            assert grad.shape == ref.shape, (backward.__name__, name)
+            assert np.abs(grad - ref).max() <= TOL, (backward.__name__, name)
 
 
 def test_without_bias_matches_torch():
     cfg = random_config(1)
     x, w = torch.tensor(cfg["x"]), torch.tensor(cfg["w"])
     expected = F.conv2d(x, w, None, **geometry(cfg)).numpy()
-    for conv in (scratch.conv2d_naive, scratch.conv2d_im2col):
-        assert np.abs(conv(cfg["x"], cfg["w"], **geometry(cfg)) - expected).max() <= TOL
+    for conv in CONVS:
+        assert np.abs(conv(cfg["x"], cfg["w"], **geometry(cfg))[0] - expected).max() <= TOL
 
 
 def test_col2im_is_the_adjoint_of_im2col():
@@ -89,7 +92,7 @@ def test_alexnet_conv1_shapes():
     cols = scratch.im2col(x, 11, 11, stride=4)
     assert cols.shape == (363, 3025)
     assert (w.reshape(96, -1) @ cols).shape == (96, 3025)
-    out = scratch.conv2d_im2col(x, w, stride=4)
+    out, _ = scratch.conv_forward_im2col(x, w, stride=4)
     assert out.shape == (1, 96, 55, 55)
     assert np.abs(out - F.conv2d(torch.tensor(x), torch.tensor(w), stride=4).numpy()).max() <= TOL
 
@@ -107,8 +110,8 @@ def test_integer_inputs_stay_integer():
     x = np.zeros((1, 1, 4, 4), dtype=int)
     x[0, 0, 2, 2] = x[0, 0, 3, 3] = 1
     w = np.eye(2, dtype=int)[None, None]
-    for conv in (scratch.conv2d_naive, scratch.conv2d_im2col):
-        out = conv(x, w)
+    for conv in CONVS:
+        out, _ = conv(x, w)
         assert out.dtype.kind == "i" and out.shape == (1, 1, 3, 3)
         assert out.max() == 2 and out[0, 0, 2, 2] == 2 and out[0, 0, 1, 1] == 1
 
@@ -155,9 +158,6 @@ def test_output_size_rejects_bad_numbers(kwargs, pattern):
         scratch.output_size(**kwargs)
 
 
-CONVS = [scratch.conv2d_naive, scratch.conv2d_im2col]
-
-
 @pytest.mark.parametrize("conv", CONVS, ids=lambda f: f.__name__)
 def test_wrong_rank_names_the_shape(conv):
     with pytest.raises(ValueError, match=r"x must be 4-D \(N, C, H, W\), got shape \(5, 5\)"):
@@ -190,6 +190,8 @@ def test_bad_pair_argument(conv):
         conv(np.zeros((1, 1, 5, 5)), np.zeros((1, 1, 3, 3)), stride=(1, 2, 3))
 
 
-def test_backward_checks_dout_shape():
+@pytest.mark.parametrize("forward, backward", LAYERS, ids=lambda f: f.__name__)
+def test_backward_checks_dout_shape(forward, backward):
+    _, cache = forward(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)))
     with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 3, 3\)"):
-        scratch.conv2d_backward(np.zeros((1, 2, 4, 4)), np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)))
+        backward(np.zeros((1, 2, 4, 4)), cache)

@@ -10,6 +10,12 @@ from torch_threads import one_torch_thread  # noqa: F401  (autouse: one PyTorch 
 
 N_CASES = 100
 TOL = 1e-10
+LAYERS = {"max": [(scratch.max_pool_forward_naive, scratch.max_pool_backward_naive),
+                  (scratch.max_pool_forward_im2col, scratch.max_pool_backward_im2col)],
+          "avg": [(scratch.avg_pool_forward_naive, scratch.avg_pool_backward_naive),
+                  (scratch.avg_pool_forward_im2col, scratch.avg_pool_backward_im2col)]}
+ALL_LAYERS = LAYERS["max"] + LAYERS["avg"]
+MAX_FORWARDS = [forward for forward, _ in LAYERS["max"]]
 
 
 def random_config(seed: int) -> dict:
@@ -46,17 +52,17 @@ def torch_pool(kind: str, cfg: dict, dout: np.ndarray | None = None):
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pooling_matches_torch(kind, seed):
     cfg = random_config(seed)
-    forward = scratch.max_pool2d if kind == "max" else scratch.avg_pool2d
-    backward = scratch.max_pool2d_backward if kind == "max" else scratch.avg_pool2d_backward
     args = (cfg["f"], cfg["stride"], cfg["padding"])
     expected = torch_pool(kind, cfg)
-    got = forward(cfg["x"], *args)
-    assert got.shape == expected.shape
-    assert np.abs(got - expected).max() <= TOL
     dout = np.random.default_rng(seed + 1000).standard_normal(expected.shape)
-    dx = backward(dout, cfg["x"], *args)
-    assert dx.shape == cfg["x"].shape
-    assert np.abs(dx - torch_pool(kind, cfg, dout)).max() <= TOL
+    expected_dx = torch_pool(kind, cfg, dout)
+    for forward, backward in LAYERS[kind]:
+        got, cache = forward(cfg["x"], *args)
+        assert got.shape == expected.shape, forward.__name__
+        assert np.abs(got - expected).max() <= TOL, forward.__name__
+        dx = backward(dout, cache)
+        assert dx.shape == cfg["x"].shape, backward.__name__
+        assert np.abs(dx - expected_dx).max() <= TOL, backward.__name__
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -66,8 +72,9 @@ def test_max_backward_ties_go_where_pytorch_sends_them(seed):
     stride, padding = (1, 1) if seed % 2 else (3, 0)      # overlapping and side-by-side windows
     cfg = dict(x=rng.integers(0, 2, size=(2, 2, 6, 6)).astype(float), f=3, stride=stride, padding=padding)
     dout = np.ones_like(torch_pool("max", cfg))
-    got = scratch.max_pool2d_backward(dout, cfg["x"], cfg["f"], cfg["stride"], cfg["padding"])
-    assert np.array_equal(got, torch_pool("max", cfg, dout))
+    for forward, backward in LAYERS["max"]:
+        _, cache = forward(cfg["x"], cfg["f"], cfg["stride"], cfg["padding"])
+        assert np.array_equal(backward(dout, cache), torch_pool("max", cfg, dout)), backward.__name__
 
 
 def test_gradient_reaches_only_the_switches():
@@ -75,34 +82,37 @@ def test_gradient_reaches_only_the_switches():
                   [3., 4., 8., 1.],
                   [0., 2., 6., 7.],
                   [9., 1., 3., 2.]])[None, None]
-    dx = scratch.max_pool2d_backward(np.array([[[[10., 20.], [30., 40.]]]]), x, 2)[0, 0]
     expected = np.zeros((4, 4))
     expected[0, 1], expected[1, 2], expected[3, 0], expected[2, 3] = 10, 20, 30, 40
-    assert np.array_equal(dx, expected)
+    for forward, backward in LAYERS["max"]:
+        _, cache = forward(x, 2)
+        assert np.array_equal(backward(np.array([[[[10., 20.], [30., 40.]]]]), cache)[0, 0], expected)
 
 
 def test_seed_example_3x3_stride_3():
     """The window 1, 0, 4, 8, 2, 5, 20, 13, 25 pools to 25; a 6x6 image becomes 2x2."""
     image = np.arange(36, dtype=float).reshape(6, 6)
     image[:3, :3] = np.array([1, 0, 4, 8, 2, 5, 20, 13, 25]).reshape(3, 3)
-    out = scratch.max_pool2d(image[None, None], 3)
-    assert out.shape == (1, 1, 2, 2) and out[0, 0, 0, 0] == 25
+    for forward in MAX_FORWARDS:
+        out, _ = forward(image[None, None], 3)
+        assert out.shape == (1, 1, 2, 2) and out[0, 0, 0, 0] == 25
 
 
 def test_no_parameters_depth_unchanged():
     x = np.random.default_rng(0).standard_normal((1, 64, 224, 224)).astype(np.float32)
-    out = scratch.max_pool2d(x, 2, 2)
+    out, _ = scratch.max_pool_forward_im2col(x, 2, 2)
     assert out.shape == (1, 64, 112, 112) and out.dtype == np.float32
 
 
 def test_integer_input_with_padding():
     x = np.arange(16).reshape(1, 1, 4, 4) - 20           # all negative: padding must never win
-    out = scratch.max_pool2d(x, 3, 1, padding=1)
-    assert out.dtype.kind == "i" and out.max() < 0
-    assert np.array_equal(out, F.max_pool2d(torch.tensor(x, dtype=torch.float64), 3, 1, 1).numpy())
+    for forward in MAX_FORWARDS:
+        out, _ = forward(x, 3, 1, padding=1)
+        assert out.dtype.kind == "i" and out.max() < 0
+        assert np.array_equal(out, F.max_pool2d(torch.tensor(x, dtype=torch.float64), 3, 1, 1).numpy())
 
 
-@pytest.mark.parametrize("pool", [scratch.max_pool2d, scratch.avg_pool2d], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("pool", [forward for forward, _ in ALL_LAYERS], ids=lambda f: f.__name__)
 def test_invalid_configurations(pool):
     with pytest.raises(ValueError, match=r"\(6 - 4 \+ 2\*0\)/4 \+ 1 = 1.5"):
         pool(np.zeros((1, 1, 6, 6)), 4)
@@ -114,8 +124,8 @@ def test_invalid_configurations(pool):
         pool(np.zeros((1, 1, 2, 2)), 3)
 
 
-@pytest.mark.parametrize("backward", [scratch.max_pool2d_backward, scratch.avg_pool2d_backward],
-                         ids=lambda f: f.__name__)
-def test_backward_checks_dout_shape(backward):
-    with pytest.raises(ValueError, match=r"dout must have the pooled shape \(1, 1, 2, 2\)"):
-        backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2)
+@pytest.mark.parametrize("forward, backward", ALL_LAYERS, ids=lambda f: f.__name__)
+def test_backward_checks_dout_shape(forward, backward):
+    _, cache = forward(np.zeros((1, 1, 4, 4)), 2)
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 1, 2, 2\)"):
+        backward(np.zeros((1, 1, 3, 3)), cache)

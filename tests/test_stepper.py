@@ -17,7 +17,7 @@ def _conv_cases(n=40):
         c, f, s, p, d = rng.integers(1, 4), rng.integers(1, 4), rng.integers(1, 4), rng.integers(0, 3), rng.integers(1, 3)
         h, w = rng.integers(3, 10, size=2)
         try:
-            scratch.window((1, c, h, w), f, f, s, p, d)
+            scratch.window_settings((1, c, h, w), f, f, s, p, d)
         except ValueError:
             continue
         cases.append((rng.standard_normal((c, h, w)), rng.standard_normal((c, f, f)), rng.standard_normal(),
@@ -32,7 +32,7 @@ def _pool_cases(n=40):
         p = rng.integers(0, f // 2 + 1)
         h, w = rng.integers(3, 10, size=2)
         try:
-            scratch.window((1, c, h, w), f, f, s, p)
+            scratch.window_settings((1, c, h, w), f, f, s, p)
         except ValueError:
             continue
         cases.append((rng.standard_normal((c, h, w)), int(f), int(s), int(p)))

@@ -49,6 +49,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+# The verdict as data, next to the text and HTML a notebook shows; the autograder (course_utils.grade) reads it.
+FEEDBACK_MIME = "application/vnd.course.feedback+json"
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -69,6 +72,9 @@ class Feedback:
     def _repr_html_(self) -> str:
         color = {True: "#1a7f37", False: "#cf222e", None: "#9a6700"}[self.ok]
         return f'<div style="color:{color};font-weight:600">{html.escape(str(self))}</div>'
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {FEEDBACK_MIME: {"ok": self.ok, "message": self.message}}
 
 
 def right(message: str = "well done.") -> Feedback:

@@ -171,9 +171,10 @@ def check_one_value(answer) -> Feedback:
 # ----------------------------------------------------------------------------- conv2d, one channel
 
 def _reference(image, kernel, bias=0.0, stride=1, padding=0):
-    """The right answer: scratch.conv2d_naive on a single image and kernel -> (H2, W2)."""
-    return scratch.conv2d_naive(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None],
-                                np.array([float(bias)]), stride, padding)[0, 0]
+    """The right answer: scratch.conv_forward_naive on a single image and kernel -> (H2, W2)."""
+    out, _ = scratch.conv_forward_naive(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None],
+                                        np.array([float(bias)]), stride, padding)
+    return out[0, 0]
 
 
 def conv_cases() -> list[dict]:

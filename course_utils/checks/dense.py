@@ -4,6 +4,9 @@
 - ``check_collapse(f)``: two linear layers merged into one, f(W1, b1, W2, b2) -> (W, b);
 - ``check_sigmoid(sigmoid, sigmoid_derivative)`` and ``check_relu(relu, relu_derivative)``;
 - ``check_cross_entropy(f)``: softmax cross-entropy from logits, stable for large logits.
+
+``count_parameters_reference`` and ``collapse_reference`` are the course's answers, which the cells
+after an exercise use while the student's own is not done (``checks.yours_or_reference``).
 """
 from __future__ import annotations
 
@@ -18,6 +21,11 @@ from ..activations import sigmoid as _reference_sigmoid
 # ---------------------------------------------------------------- counting parameters
 
 _STACKS = ([784, 128, 10], [2, 2, 1], [3072, 1], [10, 5, 7, 2], [4, 3])
+
+
+def count_parameters_reference(sizes: list[int]) -> int:
+    """Weights and biases of dense layers sizes[0] -> sizes[1] -> ...: a layer n -> m has m * (n + 1)."""
+    return sum(m * (n + 1) for n, m in zip(sizes, sizes[1:]))
 
 
 @checker
@@ -70,6 +78,11 @@ def _layers(n: int, h: int, m: int, seed: int):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(h, n, generator=g, dtype=torch.float64), torch.randn(h, generator=g, dtype=torch.float64),
             torch.randn(m, h, generator=g, dtype=torch.float64), torch.randn(m, generator=g, dtype=torch.float64))
+
+
+def collapse_reference(W1, b1, W2, b2):
+    """Two linear layers as one: W2 @ (W1 @ x + b1) + b2 = W @ x + b. W1 (hidden, in), W2 (out, hidden)."""
+    return W2 @ W1, W2 @ b1 + b2
 
 
 @checker

@@ -3,6 +3,9 @@
 - ``check_flatten_normalise(f)``: uint8 tensor (N, H, W) -> float32 tensor (N, H*W) in [0, 1];
 - ``check_to_pytorch_layout(f)``: NumPy photos (N, H, W, 3) uint8 -> torch float32 (N, 3, H, W) in [0, 1];
 - ``check_dense_weights(f)``: weights of one dense neuron that sees a whole H x W x C image.
+
+``flatten_normalise_reference`` and ``to_pytorch_reference`` are the course's answers, which the
+cells after an exercise use while the student's own is not done (``checks.yours_or_reference``).
 """
 from __future__ import annotations
 
@@ -19,6 +22,11 @@ def _uint8_images(shape: tuple[int, ...], seed: int) -> np.ndarray:
     images = rng.integers(0, 200, size=shape, dtype=np.uint8)
     images.reshape(shape[0], -1)[0, 0] = 255
     return images
+
+
+def flatten_normalise_reference(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (N, H, W) -> float32 (N, H*W) in [0, 1], one row per image."""
+    return images.reshape(len(images), -1).float() / 255
 
 
 @checker
@@ -71,6 +79,11 @@ def check_flatten_normalise(flatten_normalise) -> Feedback:
                      or f"the shape ({n}, {h * w}) is right but the values differ from images / 255 "
                      "laid out row by row.")
     return right("each image is now a row of features in [0, 1], ready for a linear layer.")
+
+
+def to_pytorch_reference(photos: np.ndarray) -> torch.Tensor:
+    """NumPy uint8 photos (N, H, W, 3) -> float32 tensor (N, 3, H, W) in [0, 1]."""
+    return torch.from_numpy(photos).permute(0, 3, 1, 2).float() / 255
 
 
 @checker

@@ -46,8 +46,8 @@ def check_pool_output_size(pool_output_size) -> Feedback:
 # ----------------------------------------------------------------------------- max pool a small array
 
 def _pool(x, f, stride, kind="max"):
-    pool = scratch.max_pool2d if kind == "max" else scratch.avg_pool2d
-    return pool(np.asarray(x, float)[None, None], f, stride)[0, 0]
+    pool = scratch.max_pool_forward_im2col if kind == "max" else scratch.avg_pool_forward_im2col
+    return pool(np.asarray(x, float)[None, None], f, stride)[0][0, 0]
 
 
 def max_pool_cases() -> list[dict]:
@@ -124,7 +124,8 @@ GRAD_DOUT = np.array([[10., 20.],
 
 def max_pool_grad(x=GRAD_X, dout=GRAD_DOUT) -> np.ndarray:
     """dloss/dx for a 2x2 stride-2 max pool of x (H, W) given dout (H/2, W/2)."""
-    return scratch.max_pool2d_backward(dout[None, None], np.asarray(x, float)[None, None], 2)[0, 0]
+    _, cache = scratch.max_pool_forward_im2col(np.asarray(x, float)[None, None], 2)
+    return scratch.max_pool_backward_im2col(dout[None, None], cache)[0, 0]
 
 
 def _grad_slips() -> dict[str, np.ndarray]:
