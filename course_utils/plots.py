@@ -1,5 +1,5 @@
 """Matplotlib figures used across lessons. Each function draws and returns the Figure;
-the numbers it shows are computed elsewhere (data, train, viz) and passed in.
+the numbers it shows are computed elsewhere (data, train, viz, attribution) and passed in.
 """
 from __future__ import annotations
 
@@ -215,6 +215,92 @@ def show_feature_maps(maps, channels: Sequence[int] | None = None, ncols: int = 
     return fig
 
 
+def show_layer_maps(image, acts: Mapping[str, object], layers: Sequence[str], n: int = 8,
+                    title: str | None = None, size: float = 1.15):
+    """One row per layer: the input image, then that layer's n most active channels for it.
+
+    image: (C, H, W); acts: {layer: (1, C, h, w) or (C, h, w)}. Keep ``len(layers)`` at 3 or 4 for a
+    figure that fits a 1280x720 slide.
+    """
+    fig, axes = plt.subplots(len(layers), n + 1, figsize=(size * (n + 1), size * len(layers) + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    img = _as_numpy_image(image)
+    axes[0, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
+    axes[0, 0].set_title("input", fontsize=8)
+    for row, name in enumerate(layers):
+        maps = torch.as_tensor(acts[name]).detach().cpu().float()
+        maps = maps[0] if maps.dim() == 4 else maps
+        strongest = maps.flatten(1).mean(1).argsort(descending=True)[:n]
+        axes[row, 1].text(-0.15, 0.5, name, transform=axes[row, 1].transAxes, rotation=90, va="center",
+                          ha="right", fontsize=8)
+        for col, ch in enumerate(strongest.tolist(), start=1):
+            axes[row, col].imshow(maps[ch].numpy(), cmap="viridis")
+            axes[row, col].set_title(f"ch {ch}", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_top_patches(patches, labels, channels: Sequence[int], title: str | None = None, size: float = 1.0):
+    """Rows of receptive-field crops, one row per channel (strongest first), each crop titled with
+    the class of the image it came from. patches: (rows, k, C, h, w); labels: (rows, k)."""
+    rows, k = patches.shape[:2]
+    fig = show_images(patches.flatten(0, 1), labels=torch.as_tensor(labels).flatten(), ncols=k, size=size,
+                      title=title)
+    for r, ch in enumerate(channels):
+        fig.axes[r * k].text(-0.1, 0.5, f"ch {ch}", transform=fig.axes[r * k].transAxes, rotation=90,
+                             va="center", ha="right", fontsize=8)
+    return fig
+
+
+def show_projections(rows: Mapping[str, object], title: str | None = None, size: float = 1.1):
+    """Rows of patches: {row title: (k, C, h, w)}. Rows whose values are all >= 0 are drawn in grey
+    (image crops); signed rows (projections, gradients) on a blue-white-red scale centred on zero,
+    each patch on its own scale."""
+    k = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), k, figsize=(size * k, size * len(rows) + 0.5), squeeze=False)
+    for r, (name, stack) in enumerate(rows.items()):
+        stack = torch.as_tensor(stack).detach().cpu().float()
+        for j in range(k):
+            ax = axes[r, j]
+            ax.axis("off")
+            if stack.min() < 0:
+                img = stack[j].sum(0)                      # (h, w): colour channels added up
+                limit = float(img.abs().max()) or 1.0
+                ax.imshow(img.numpy(), cmap="bwr", vmin=-limit, vmax=limit)
+            else:
+                arr = _as_numpy_image(stack[j])
+                ax.imshow(arr, cmap="gray" if arr.ndim == 2 else None)
+        axes[r, 0].set_title(name, fontsize=8, loc="left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_randomization(layers: Sequence[str], correlations: Mapping[str, object], threshold: float | None = None,
+                       title: str = "Model randomisation test"):
+    """Mean rank correlation with the trained network's map (y) as more layers are re-initialised
+    from the top (x): one line per method. correlations: {method: (L + 1, N)} as in
+    ``attribution.Randomization``."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    ticks = ["trained"] + [f"+{name}" for name in layers]
+    for i, (name, corr) in enumerate(correlations.items()):
+        c = torch.as_tensor(corr).float()
+        ax.plot(range(len(ticks)), c.nanmean(1).numpy(), "-o", ms=3, color=plt.cm.tab10(i % 10), label=name)
+    if threshold is not None:
+        ax.axhline(threshold, color="gray", ls=":", label=f"threshold {threshold}")
+    ax.set_xticks(range(len(ticks)), ticks, rotation=45, ha="right", fontsize=8)
+    ax.set(xlabel="layers re-initialised so far (cascading, from the output down)",
+           ylabel="rank correlation with\nthe trained map", title=title, ylim=(-0.4, 1.05))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
 def show_image_maps(images, maps: Mapping[str, object], row_titles: Sequence[str] | None = None,
                     title: str | None = None, size: float = 1.9, cmap: str = "inferno"):
     """Rows of [image, map 1, map 2, ...]: occlusion, saliency and similar maps beside their image.
@@ -268,7 +354,7 @@ def plot_embedding(coords: Mapping[str, object], labels, class_names: Sequence[s
 def plot_score_curves(scores, names: Sequence[str], steps=None, title: str = "Score during gradient ascent",
                       ylabel: str = "target score (logit)"):
     """One line per optimised image: scores (R, N) at gradient-ascent steps (R,) (default 0..R-1),
-    as viz.maximize_activation returns them."""
+    as maximize.maximize_activation returns them."""
     s = scores.detach().cpu().numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
     x = np.arange(len(s)) if steps is None else np.asarray(steps)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))

@@ -1,5 +1,5 @@
 """Whole-batch image transforms on tensors (no per-item Python loops), used for the shift
-experiments and for data augmentation during training.
+experiments, for data augmentation during training and for blurring in lesson 08.
 """
 from __future__ import annotations
 
@@ -44,3 +44,18 @@ def random_augment(x: torch.Tensor, max_shift: int = 2, max_degrees: float = 10.
                          torch.stack([sin * sign, cos, ty], 1)], 1).to(x.dtype)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def gaussian_filter(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Blur images x (N, C, H, W) with a Gaussian of std ``sigma`` pixels (separable, reflect padding).
+
+    Not ``kernels.gaussian_blur``, which builds the small integer kernel of lesson 03.
+    """
+    radius = max(1, int(round(3 * sigma)))
+    coords = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-coords ** 2 / (2 * sigma ** 2))
+    kernel = kernel / kernel.sum()
+    c = x.shape[1]
+    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)

@@ -3,11 +3,12 @@ import pytest
 import torch
 
 from checker_junk import junk_test
-from course_utils.checks.viz import check_occlusion_drop, check_record_output, check_rf_conv2_2
+from course_utils.checks.viz import check_grad_cam, check_occlusion_drop, check_record_output, check_rf_conv2_2
 
 test_record_output_survives_junk = junk_test(check_record_output)
 test_rf_conv2_2_survives_junk = junk_test(check_rf_conv2_2, value=True, extra={"a float": 14.0, "a pair": (14, 14)})
 test_occlusion_drop_survives_junk = junk_test(check_occlusion_drop)
+test_grad_cam_survives_junk = junk_test(check_grad_cam)
 
 
 def layer_named(model, name):
@@ -171,3 +172,66 @@ def test_occlusion_drop_diagnoses(answer, phrase):
 
 def test_occlusion_drop_stub():
     assert check_occlusion_drop(stub).ok is None
+
+
+# ---------------------------------------------------------------- Grad-CAM
+
+def cam_right(acts, grads):
+    return ((grads.mean((2, 3), keepdim=True) * acts).sum(1)).clamp(min=0)
+
+
+def cam_raising(error):
+    def grad_cam_map(acts, grads):
+        raise error("boom")
+    return grad_cam_map
+
+
+CAM_WRONG = [
+    (lambda a, g: (g.mean((2, 3), keepdim=True) * a).sum(1), "ReLU"),
+    (lambda a, g: (g.mean((2, 3), keepdim=True) * a).sum(1).abs(), "absolute value"),
+    (lambda a, g: (g.sum((2, 3), keepdim=True) * a).sum(1).clamp(min=0), "*mean* of the gradient"),
+    (lambda a, g: (g.mean((2, 3), keepdim=True) * a).mean(1).clamp(min=0), "do not average"),
+    (lambda a, g: (g * a).sum(1).clamp(min=0), "its own gradient"),
+    (lambda a, g: (a.mean((2, 3), keepdim=True) * g).sum(1).clamp(min=0), "swapped"),
+    (lambda a, g: (g.mean((2, 3), keepdim=True) * a).sum(1, keepdim=True).clamp(min=0), "without keepdim"),
+    (lambda a, g: (g.mean(1, keepdim=True) * a).sum(1).clamp(min=0), "not ReLU(sum_k"),
+    (lambda a, g: (g.mean((2, 3), keepdim=True) * a).sum(1).clamp(min=0).transpose(1, 2), "should have shape"),
+    (lambda a, g: cam_right(a, g).double(), "dtype"),
+    (lambda a, g: cam_right(a, g).numpy(), "not a ndarray"),
+    (lambda a, g: (g.clamp_(min=0).mean((2, 3), keepdim=True) * a).sum(1), "changed the tensors"),
+]
+
+
+def test_grad_cam_checker_accepts_the_right_answer():
+    assert check_grad_cam(cam_right).ok is True
+    # the course's own function, used by the lesson, passes too
+    from course_utils.attribution import cam_from_gradients
+    assert check_grad_cam(cam_from_gradients).ok is True
+
+
+@pytest.mark.parametrize("answer,phrase", CAM_WRONG)
+def test_grad_cam_checker_names_the_mistake(answer, phrase):
+    feedback = check_grad_cam(answer)
+    assert feedback.ok is False and phrase in feedback.message, feedback.message
+
+
+def cam_stub(acts, grads):
+    raise NotImplementedError  # your code
+
+
+@pytest.mark.parametrize("junk", [
+    cam_raising(ZeroDivisionError), cam_raising(TypeError), lambda a, g: "map", lambda a, g: torch.zeros(2, 3),
+    lambda a: a, lambda: None, torch.zeros(2, 4, 5), "grad_cam", 3.0, lambda a, g: [[0.0]],
+])
+def test_grad_cam_checker_never_raises_on_junk(junk):
+    feedback = check_grad_cam(junk)
+    assert feedback.ok is False
+
+
+@pytest.mark.parametrize("not_done", [None, Ellipsis, cam_stub])
+def test_grad_cam_checker_not_done(not_done):
+    assert check_grad_cam(not_done).ok is None
+
+
+def test_grad_cam_checker_forgotten_return_is_not_accepted():
+    assert check_grad_cam(lambda a, g: None).ok is not True

@@ -1,4 +1,6 @@
-"""Tests of course_utils.viz (lesson 08) and course_utils.imagenet (the local VGG16 loader)."""
+"""Tests of course_utils.viz (lesson 08: hooks, receptive fields, top-k, embeddings, the explorers) and
+course_utils.imagenet (the local VGG16 loader). Attribution maps: test_attribution.py; activation
+maximisation: test_maximize.py."""
 import math
 import random
 from collections import OrderedDict
@@ -9,7 +11,7 @@ import torch
 import torchvision
 from torch import nn
 
-from course_utils import imagenet, models, viz
+from course_utils import imagenet, models, summary, viz
 
 
 def small_vgg(seed=0):
@@ -150,29 +152,38 @@ def test_receptive_field_matches_gradient_support(seed):
 
 def test_receptive_field_of_the_course_vgg_and_torchvision_vgg16():
     model = small_vgg()
-    sizes = {n: viz.receptive_field(model, n).size for n in ["conv1_1", "conv1_2", "pool1", "conv2_2", "conv3_2"]}
+    sizes = {n: viz.receptive_field(model, n).receptive_field for n in ["conv1_1", "conv1_2", "pool1", "conv2_2", "conv3_2"]}
     # each 3x3 conv adds 2 * jump, each 2x2 pool adds 1 * jump and doubles the jump
     assert sizes == {"conv1_1": 3, "conv1_2": 5, "pool1": 6, "conv2_2": 14, "conv3_2": 32}
     vgg16 = torchvision.models.vgg16(weights=None)
-    assert viz.receptive_field(vgg16, "features.29").size == 196   # conv5_3, a classic published value
-    assert viz.receptive_field(vgg16, "features.30") == viz.ReceptiveField(212, 32, -90)
+    assert viz.receptive_field(vgg16, "features.29").receptive_field == 196   # conv5_3, a classic published value
+    assert viz.receptive_field(vgg16, "features.30") == summary.RFStep("features.30", 2, 2, 1, 212, 32, -90)
+    # a ReLU has the field of the conv before it; a layer before any conv sees one pixel
+    assert viz.receptive_field(vgg16, "features.1") == viz.receptive_field(vgg16, "features.0")
+    assert viz.receptive_field(nn.Sequential(nn.ReLU(), nn.Conv2d(1, 1, 3)), "0").receptive_field == 1
     with pytest.raises(ValueError, match="whole image"):
         viz.receptive_field(model, "fc1")
 
 
 def test_receptive_field_padding_same():
     model = nn.Sequential(nn.Conv2d(1, 1, 5, padding="same", dilation=2), nn.Conv2d(1, 1, 3))
-    assert viz.receptive_field(model, "0") == viz.ReceptiveField(9, 1, -4)
-    assert viz.receptive_field(model, "1") == viz.ReceptiveField(11, 1, -4)
+    assert viz.receptive_field(model, "0") == summary.RFStep("0", 5, 1, 2, 9, 1, -4)
+    assert viz.receptive_field(model, "1") == summary.RFStep("1", 3, 1, 1, 11, 1, -4)
+
+
+def test_receptive_field_is_summary_s_entry_for_every_geometry_layer():
+    model = small_vgg()
+    for step in summary.receptive_fields(model):
+        assert viz.receptive_field(model, step.name) == step
 
 
 @pytest.mark.parametrize("y,x", [(0, 0), (3, 5), (6, 6), (0, 6), (6, 0)])
 def test_receptive_field_patch_size_and_content_at_borders(y, x):
     image = images(1, c=2)[0]
-    rf = viz.ReceptiveField(size=14, jump=4, offset=-6)   # like conv2_2-ish geometry on a 7x7 map
+    rf = summary.RFStep("conv", 3, 1, 1, receptive_field=14, jump=4, start=-6)   # conv2_2-like, on a 7x7 map
     patch = viz.receptive_field_patch(image, rf, y, x, fill=-1.0)
     assert patch.shape == (2, 14, 14)
-    top, left = rf.window(y, x)
+    top, left = rf.start + y * rf.jump, rf.start + x * rf.jump
     t, l, b, r = viz.receptive_field_box(rf, y, x, 28, 28)
     inside = patch[:, t - top:b - top, l - left:r - left]
     torch.testing.assert_close(inside, image[:, t:b, l:r])
@@ -216,131 +227,6 @@ def test_class_purity():
                    torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long))
     labels = torch.tensor([3, 3, 3, 1, 0, 1, 2, 5])
     torch.testing.assert_close(viz.class_purity(top, labels), torch.tensor([0.75, 0.25]))
-
-
-# ---------------------------------------------------------------- occlusion
-
-class RegionScore(nn.Module):
-    """Class 0's score is the sum of the pixels in one known square; the others are 0."""
-
-    def __init__(self, top, left, size):
-        super().__init__()
-        self.top, self.left, self.size = top, left, size
-        self.weight = nn.Parameter(torch.ones(1))
-        self.calls = 0
-
-    def forward(self, x):
-        self.calls += 1
-        s = x[:, :, self.top:self.top + self.size, self.left:self.left + self.size].sum((1, 2, 3)) * self.weight
-        return torch.stack([s] + [torch.zeros_like(s)] * 9, 1)
-
-
-@pytest.mark.parametrize("region,patch,stride", [((4, 16, 5), 5, 1), ((10, 2, 4), 6, 2), ((20, 20, 6), 4, 3)])
-def test_occlusion_peaks_on_the_region_that_matters(region, patch, stride):
-    top, left, size = region
-    model = RegionScore(top, left, size)
-    image = torch.ones(1, 28, 28)
-    occ = viz.occlusion(model, image, target=0, patch=patch, stride=stride, fill=0.0, score="logit", batch_size=50)
-    assert occ.base == size * size
-    # the best patch position covers as much of the region as any patch can
-    r, c = np.unravel_index(int(occ.drops.argmax()), tuple(occ.drops.shape))
-    t, l = int(occ.tops[r]), int(occ.lefts[c])
-    overlap = max(0, min(t + patch, top + size) - max(t, top)) * max(0, min(l + patch, left + size) - max(l, left))
-    assert occ.drops.max() == overlap == min(patch, size) ** 2
-    # patches that miss the region change nothing; the pixel map is zero far away from it
-    assert occ.drops.min() == 0
-    assert occ.pixel_map[top:top + size, left:left + size].min() > 0
-    assert occ.pixel_map[: max(0, top - patch)].abs().sum() == 0
-    # batched: ceil(P / 50) forward passes plus one for the intact image, not one per position
-    assert model.calls == 1 + math.ceil(occ.drops.numel() / 50)
-
-
-def test_occlusion_matches_a_loop_over_positions():
-    model, image = small_vgg(2), images(1)[0]
-    occ = viz.occlusion(model, image, target=3, patch=7, stride=3, fill=0.5, score="prob")
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, 3]
-        for i, t in enumerate(occ.tops.tolist()):
-            for j, l in enumerate(occ.lefts.tolist()):
-                hidden = image.clone()
-                hidden[:, t:t + 7, l:l + 7] = 0.5
-                drop = base - model(hidden[None]).softmax(1)[0, 3]
-                assert abs(float(drop) - float(occ.drops[i, j])) < 1e-5
-
-
-def test_occlusion_masks_and_errors():
-    masks, tops, lefts = viz.occlusion_masks(10, 8, 4, 2)
-    assert tops.tolist() == [0, 2, 4, 6] and lefts.tolist() == [0, 2, 4]
-    assert masks.shape == (12, 10, 8) and (masks.sum((1, 2)) == 16).all()
-    assert masks[4, 2:6, 2:6].all()          # position 4 = row 1 (top 2), column 1 (left 2) of 3 columns
-    with pytest.raises(ValueError, match="patch=30"):
-        viz.occlusion_masks(28, 28, 30, 1)
-    with pytest.raises(ValueError, match="score must be"):
-        viz.occlusion(small_vgg(), images(1)[0], 0, score="loss")
-
-
-# ---------------------------------------------------------------- gradients
-
-def test_input_gradient_equals_autograd_and_saliency_is_its_abs_max():
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
-                          nn.Linear(4 * 8 * 8, 10)).eval()
-    x, target = torch.randn(4, 3, 8, 8), torch.tensor([1, 7, 7, 0])
-    grad = viz.input_gradient(model, x, target)
-    for i in range(4):
-        xi = x[i:i + 1].clone().requires_grad_(True)
-        model(xi)[0, target[i]].backward()
-        torch.testing.assert_close(grad[i], xi.grad[0])
-    torch.testing.assert_close(viz.saliency(model, x, target), grad.abs().amax(1))
-    assert viz.saliency(model, x, 3).shape == (4, 8, 8)
-    with pytest.raises(ValueError, match="targets"):
-        viz.input_gradient(model, x, [1, 2])
-
-
-def test_smoothgrad_without_noise_is_the_gradient():
-    model, x = small_vgg(), images(3)
-    torch.testing.assert_close(viz.smoothgrad(model, x, 2, samples=3, noise=0.0), viz.input_gradient(model, x, 2))
-    assert viz.smoothgrad(model, x, [0, 1, 2], samples=4).shape == x.shape
-
-
-def test_integrated_gradients_completeness_and_linear_case():
-    model, x = small_vgg(), images(3)
-    ig = viz.integrated_gradients(model, x, [0, 4, 9], steps=64)
-    with torch.no_grad():
-        gap = model(x) - model(torch.zeros_like(x))
-    expected = gap[torch.arange(3), torch.tensor([0, 4, 9])]
-    torch.testing.assert_close(ig.sum((1, 2, 3)), expected, atol=0.05 * float(expected.abs().max()) + 1e-3, rtol=0)
-    linear = nn.Sequential(nn.Flatten(), nn.Linear(16, 10))
-    xl = torch.randn(2, 1, 4, 4)
-    ig = viz.integrated_gradients(linear, xl, 5, baseline=0.25, steps=3)
-    torch.testing.assert_close(ig, (xl - 0.25) * linear[1].weight[5].view(1, 1, 4, 4).detach())
-
-
-# ---------------------------------------------------------------- activation maximisation
-
-@pytest.mark.parametrize("layer,units", [(None, [0, 3, 9]), ("conv2_1", [1, 5]), ("fc1", [2])])
-def test_maximize_activation_increases_the_target(layer, units):
-    model = small_vgg()
-    flags = [p.requires_grad for p in model.parameters()]
-    result = viz.maximize_activation(model, units, layer=layer, steps=40, lr=0.05)
-    assert result.images.shape == (len(units), 1, 28, 28) and result.scores.shape == (41, len(units))
-    assert torch.equal(result.steps, torch.arange(41))
-    assert (result.scores[-1] > result.scores[0]).all()
-    assert result.images.min() >= 0 and result.images.max() <= 1
-    # measured independently of the function's own bookkeeping
-    with torch.no_grad(), viz.capture(model, layer or "fc2") as acts:
-        model(result.images)
-    torch.testing.assert_close(viz.unit_score(acts[layer or "fc2"], torch.tensor(units)), result.scores[-1])
-    assert viz.hook_count(model) == 0 and [p.requires_grad for p in model.parameters()] == flags
-
-
-def test_gaussian_blur_keeps_constants_and_mass():
-    x = torch.full((2, 3, 9, 9), 0.7)
-    torch.testing.assert_close(viz.gaussian_blur(x, 1.0), x)
-    dot = torch.zeros(1, 1, 15, 15)
-    dot[0, 0, 7, 7] = 1
-    blurred = viz.gaussian_blur(dot, 1.0)
-    assert abs(float(blurred.sum()) - 1) < 1e-5 and blurred[0, 0, 7, 7] == blurred.max()
 
 
 # ---------------------------------------------------------------- embeddings
@@ -403,7 +289,7 @@ def test_vgg16_loads_from_the_environment_variable(vgg16_file, monkeypatch, no_d
         expected = ref.eval()((x - net.mean) / net.std)
         torch.testing.assert_close(net(x), expected)
     # the lesson's tools work on it with torchvision's layer names
-    assert viz.receptive_field(net, "features.4").size == 6
+    assert viz.receptive_field(net, "features.4").receptive_field == 6
 
 
 def test_vgg16_found_in_the_default_place(vgg16_file, no_default_weights):
@@ -499,10 +385,33 @@ def test_widgets_build_and_react_without_a_browser(monkeypatch):
     assert "100 patch positions" in occl.children[2].value
 
 
-def test_maximize_activation_records_every_few_steps():
-    model = small_vgg()
-    every = viz.maximize_activation(model, [1, 2], steps=11, record_every=1, seed=3)
-    sparse = viz.maximize_activation(model, [1, 2], steps=11, record_every=5, seed=3)
-    assert sparse.steps.tolist() == [0, 5, 10, 11]
-    torch.testing.assert_close(sparse.scores, every.scores[sparse.steps])
-    torch.testing.assert_close(sparse.images, every.images)
+def test_lesson_08_figures_have_titles_and_labels():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import attribution, plots
+
+    model, x = small_vgg(), images(6)
+    acts = viz.activations(model, x[:1], ["relu1_1", "relu2_1"])
+    fig = plots.show_layer_maps(x[0], acts, ["relu1_1", "relu2_1"], n=3, title="maps")
+    assert fig._suptitle.get_text() == "maps" and len(fig.axes) == 2 * 4
+    top = viz.top_k_activations(model, x, "relu2_1", k=3)
+    channels = viz.spread_channels(top, n=2)
+    assert len(channels) == 2 and all(top.values[c, 0] > 0 for c in channels)
+    patches = viz.top_k_patches(x, top, viz.receptive_field(model, "relu2_1"), channels)
+    fig = plots.show_top_patches(patches, torch.zeros(2, 3, dtype=torch.long), channels, title="patches")
+    assert fig._suptitle.get_text() == "patches" and len(fig.axes) == 6
+    fig = plots.show_projections({"crops": patches[0], "signed": patches[0] - 0.5}, title="projections")
+    assert fig._suptitle.get_text() == "projections" and len(fig.axes) == 6
+    result = attribution.Randomization(["fc2", "fc1"], {"saliency": torch.rand(3, 4)})
+    ax = plots.plot_randomization(result.layers, result.correlations, threshold=0.5).axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["trained", "+fc2", "+fc1"]
+    plt.close("all")
+
+
+def test_flatness_of_difference_and_brightness_filters():
+    sobel = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    weights = torch.stack([sobel, torch.ones(3, 3), sobel + 0.5])[:, None]   # (3, 1, 3, 3)
+    torch.testing.assert_close(viz.flatness(weights), torch.tensor([0.0, 1.0, 4.5 / 9.5]))

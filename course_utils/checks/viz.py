@@ -1,4 +1,4 @@
-"""Checkers for lesson 08 (what a CNN learns): a forward hook, a receptive field, an occlusion drop."""
+"""Checkers for lesson 08 (what a CNN learns): a forward hook, a receptive field, an occlusion drop, Grad-CAM."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -190,7 +190,7 @@ def check_occlusion_drop(occlusion_drop) -> Feedback:
         if fill != 0 and near(_drop(model, image, target, top, left, patch, 0.0)):
             return wrong(f"you filled the patch with 0 instead of fill={fill}.")
         return wrong(f"occlusion_drop{where} returned {got:.4f}, expected {expected:.4f}.")
-    return right("that is one pixel of an occlusion map; viz.occlusion computes all positions in batches.")
+    return right("that is one pixel of an occlusion map; attribution.occlusion computes all positions in batches.")
 
 
 def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float,
@@ -199,3 +199,71 @@ def _painted(image: torch.Tensor, top: int, left: int, patch: int, fill: float,
     hidden = image.clone()
     hidden[:, top:top + (n_rows or patch), left:left + patch] = fill
     return hidden
+
+
+# ---------------------------------------------------------------- Grad-CAM
+
+
+def _grad_cam_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(activations, gradients) pairs: non-negative feature maps (they come after a ReLU), signed
+    gradients, non-square maps so that swapped axes show, and some positions where the sum is negative."""
+    gen = torch.Generator().manual_seed(13)
+    cases = []
+    for n, k, h, w in [(2, 3, 4, 5), (1, 6, 7, 3), (3, 4, 2, 6)]:
+        acts = torch.rand(n, k, h, w, generator=gen) * (torch.rand(n, k, h, w, generator=gen) > 0.3)
+        grads = torch.randn(n, k, h, w, generator=gen) - 0.2
+        cases.append((acts, grads))
+    return cases
+
+
+@checker
+def check_grad_cam(grad_cam_map) -> Feedback:
+    """``grad_cam_map(activations, gradients)``: feature maps A (N, K, h, w) and dScore/dA (N, K, h, w)
+    -> Grad-CAM maps (N, h, w): ReLU(sum_k alpha_k A_k) with alpha_k the mean of channel k's gradient."""
+    for acts, grads in _grad_cam_cases():
+        n, k, h, w = acts.shape
+        a_in, g_in = acts.clone(), grads.clone()
+        got = attempt(grad_cam_map, a_in, g_in)
+        if not (torch.equal(a_in, acts) and torch.equal(g_in, grads)):
+            return wrong("your function changed the tensors it was given (an in-place operation such as "
+                         "`relu_` or `+=`): compute new tensors instead.")
+        if not isinstance(got, torch.Tensor):
+            return wrong(f"return a torch tensor of shape (N, h, w), not a {type(got).__name__}.")
+        if got.dtype != acts.dtype:
+            return wrong(f"the maps have dtype {got.dtype}; keep the dtype of the activations, {acts.dtype}.")
+        if tuple(got.shape) != (n, h, w):
+            hint = (" Sum over the channel axis (dim=1) without keepdim." if got.dim() == 4 else
+                    " Average the gradients over the positions (dims 2 and 3), sum the weighted maps over "
+                    "the channels (dim 1).")
+            return wrong(f"for {n} images with {k} maps of {h}x{w} the result should have shape ({n}, {h}, {w}), "
+                         f"got {tuple(got.shape)}.{hint}")
+        got = got.detach()
+        alpha = grads.mean((2, 3), keepdim=True)
+        raw = (alpha * acts).sum(1)
+        expected = raw.clamp(min=0)
+
+        def near(value: torch.Tensor) -> bool:
+            return bool(torch.allclose(got, value, atol=1e-5, rtol=1e-4))
+
+        if near(expected):
+            continue
+        if near(raw):
+            return wrong("the map has negative values: apply a ReLU at the end (`.clamp(min=0)`), since "
+                         "Grad-CAM keeps only the evidence *for* the class.")
+        if near(raw.abs()):
+            return wrong("you took the absolute value; Grad-CAM applies a ReLU: negative evidence becomes 0.")
+        if near(expected * h * w):
+            return wrong("the values are h*w times too large: the weight alpha_k is the *mean* of the "
+                         "gradient over the positions, not its sum.")
+        if near(expected / k):
+            return wrong("the values are K times too small: sum the weighted maps over the channels, do not average.")
+        if near((grads * acts).sum(1).clamp(min=0)):
+            return wrong("you weighted every position by its own gradient; Grad-CAM gives each channel one weight, "
+                         "the mean of its gradient over all positions, `gradients.mean((2, 3), keepdim=True)`.")
+        if near((acts.mean((2, 3), keepdim=True) * grads).sum(1).clamp(min=0)):
+            return wrong("activations and gradients are swapped: average the *gradients* over the positions and "
+                         "use them to weight the *activations*.")
+        return wrong(f"for maps of shape {(n, k, h, w)} the values are not ReLU(sum_k alpha_k A_k), "
+                     "alpha_k = mean of gradients[:, k] over the positions.")
+    return right("one weight per channel from the averaged gradient, a weighted sum of the maps, a ReLU: Grad-CAM. "
+                 "attribution.grad_cam adds the forward pass, the gradient and the upsampling.")

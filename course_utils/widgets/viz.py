@@ -1,6 +1,6 @@
 """Lesson 08 explorers: feature maps of any layer for any image, and occlusion with its knobs.
 
-What they show is computed by ``viz.feature_map_view`` and ``viz.occlusion``; this module
+What they show is computed by ``viz.feature_map_view`` and ``attribution.occlusion``; this module
 only draws it.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import torch
 from IPython.display import display
 from torch import nn
 
-from .. import viz
+from .. import attribution, viz
 from ..data import CLASS_NAMES
 
 
@@ -83,7 +83,7 @@ def occlusion_explorer(model: nn.Module, images: torch.Tensor, labels: torch.Ten
 
     def redraw(_=None):
         label = int(labels[item.value])
-        occ = viz.occlusion(model, images[item.value], label, patch.value, stride.value, fill.value)
+        occ = attribution.occlusion(model, images[item.value], label, patch.value, stride.value, fill.value)
         info.value = (f"true class <b>{CLASS_NAMES[label]}</b>: probability {occ.base:.2f} on the intact image; "
                       f"{occ.drops.numel()} patch positions; the largest drop is {float(occ.drops.max()):.2f}")
         with out:
