@@ -3,7 +3,7 @@ right answer, real wrong implementations (one per named mistake) and junk."""
 import numpy as np
 import pytest
 
-from build_junk import JUNK, assert_survives
+from checker_junk import JUNK, assert_survives_junk
 from course_utils import scratch
 from course_utils.checks.backprop import check_dense_layer, check_gradient_check
 
@@ -46,8 +46,8 @@ def test_dense_mistakes_are_named(mistake, words):
 @pytest.mark.parametrize("name", list(JUNK))
 def test_dense_junk(name):
     forward, backward = make_dense()
-    assert_survives(check_dense_layer, JUNK[name], backward)
-    assert_survives(check_dense_layer, forward, JUNK[name])
+    assert_survives_junk(check_dense_layer, JUNK[name](), backward, name=name)
+    assert_survives_junk(check_dense_layer, JUNK[name](), forward, position=1, name=name)
 
 
 def make_numerical_gradient(mistake=None):
@@ -104,5 +104,5 @@ def test_relative_error_mistakes_are_named(mistake, words):
 
 @pytest.mark.parametrize("name", list(JUNK))
 def test_gradient_check_junk(name):
-    assert_survives(check_gradient_check, JUNK[name], make_relative_error())
-    assert_survives(check_gradient_check, make_numerical_gradient(), JUNK[name])
+    assert_survives_junk(check_gradient_check, JUNK[name](), make_relative_error(), name=name)
+    assert_survives_junk(check_gradient_check, JUNK[name](), make_numerical_gradient(), position=1, name=name)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from build_junk import JUNK, assert_survives
+from checker_junk import JUNK, assert_survives_junk
 from course_utils import models
 from course_utils.checks import networks as N
 
@@ -80,13 +80,13 @@ def test_vgg_block_mistakes_are_named(mistake, words):
 @pytest.mark.parametrize("check", [N.check_lenet5, N.check_vgg_block_builder], ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name", list(JUNK))
 def test_junk(check, name):
-    assert_survives(check, JUNK[name])
+    assert_survives_junk(check, JUNK[name](), name=name)
 
 
 def test_lenet_junk_modules():
-    assert_survives(N.check_lenet5, lambda: nn.Linear(784, 10))
-    assert_survives(N.check_lenet5, lambda: torch.zeros(3))
-    assert_survives(N.check_vgg_block_builder, lambda *a: nn.Identity())
+    assert_survives_junk(N.check_lenet5, lambda: nn.Linear(784, 10))
+    assert_survives_junk(N.check_lenet5, lambda: torch.zeros(3))
+    assert_survives_junk(N.check_vgg_block_builder, lambda *a: nn.Identity())
 
 
 def test_vgg_block_reference_passes():
@@ -150,8 +150,8 @@ def test_capstone_mistakes_are_named(synthetic_validation, make, seconds, words)
 
 @pytest.mark.parametrize("name", list(JUNK))
 def test_capstone_junk(synthetic_validation, name):
-    assert_survives(N.check_capstone, JUNK[name], history())
-    assert_survives(N.check_capstone, template_net(), JUNK[name])
+    assert_survives_junk(N.check_capstone, JUNK[name](), history(), name=name, value=True)
+    assert_survives_junk(N.check_capstone, JUNK[name](), template_net(), position=1, name=name, value=True)
 
 
 def test_capstone_rules_match_the_lesson_text():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, close, right, shape_of, wrong
-from .mistakes import arrays, named_mistake, out_and_cache, sturdy_checker
+from . import Feedback, attempt, checker, close, right, shape_of, wrong
+from .mistakes import arrays, named_mistake, out_and_cache
 
 # ----------------------------------------------------------------------------- dense layer
 
@@ -49,7 +49,7 @@ def _same_grads(got, expected) -> bool:
     return all(close(g, e) for g, e in zip(got, expected))
 
 
-@sturdy_checker
+@checker
 def check_dense_forward(dense_forward) -> Feedback:
     """``dense_forward(x, w, b) -> (out, (x, w, b))``, x (N, D) or (N, d1, ..., dk), w (D, M), b (M,)."""
     for x, w, b, _ in _dense_cases():
@@ -68,7 +68,7 @@ def check_dense_forward(dense_forward) -> Feedback:
     return right("out = x_flat @ w + b on flat and image-shaped batches.")
 
 
-@sturdy_checker
+@checker
 def check_dense_backward(dense_backward) -> Feedback:
     """``dense_backward(dout, (x, w, b)) -> (dx, dw, db)``."""
     for x, w, b, dout in _dense_cases():
@@ -144,7 +144,7 @@ def _error_mistakes(a, b) -> dict[str, float]:
     }
 
 
-@sturdy_checker
+@checker
 def check_numerical_gradient(numerical_gradient) -> Feedback:
     """``numerical_gradient(f, x, dout, h) -> grad`` shaped like x, by central differences."""
     for f, x, dout, h in _grad_cases():
@@ -166,7 +166,7 @@ def check_numerical_gradient(numerical_gradient) -> Feedback:
     return right("central differences, and x is left as it was.")
 
 
-@sturdy_checker
+@checker
 def check_relative_error(relative_error) -> Feedback:
     """``relative_error(a, b) -> float``: max |a - b| / max(|a| + |b|, 1e-8)."""
     rng = np.random.default_rng(9)

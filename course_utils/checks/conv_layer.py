@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, close, right, shape_of, wrong
-from .mistakes import arrays, named_mistake, out_and_cache, sturdy_checker
+from . import Feedback, attempt, checker, close, right, shape_of, wrong
+from .mistakes import arrays, named_mistake, out_and_cache
 
 # (x shape, w shape, stride, padding): batches of several images and filters, square and
 # non-square, with and without padding, stride 1 to 3
@@ -60,7 +60,7 @@ def _naive_cache(case) -> tuple:
     return (case["x"], case["w"], case["b"], case["stride"], case["padding"], 1)
 
 
-@sturdy_checker
+@checker
 def check_conv_forward(conv_forward) -> Feedback:
     """``conv_forward(x, w, b, stride, padding) -> (out, (x, w, b, stride, padding, 1))`` with loops;
     x (N, C, H, W), w (K, C, FH, FW), b (K,) -> out (N, K, H2, W2)."""
@@ -105,7 +105,7 @@ def _im2col_mistakes(case, f) -> dict[str, np.ndarray]:
     }
 
 
-@sturdy_checker
+@checker
 def check_im2col(im2col) -> Feedback:
     """``im2col(x, fh, fw, stride, padding) -> cols (C*FH*FW, N*H2*W2)``, row order (c, u, v), column
     order (n, i, j)."""
@@ -145,7 +145,7 @@ def _im2col_forward_mistakes(case) -> dict[str, np.ndarray]:
     }
 
 
-@sturdy_checker
+@checker
 def check_conv_forward_im2col(conv_forward_im2col) -> Feedback:
     """``conv_forward_im2col(x, w, b, stride, padding) -> (out, (x, w, cols, stride, padding, 1))``."""
     for case in conv_cases(5):
@@ -199,7 +199,7 @@ def _backward_mistakes(case, dout) -> list[tuple[int, str, np.ndarray]]:
     ]
 
 
-@sturdy_checker
+@checker
 def check_conv_backward(conv_backward) -> Feedback:
     """``conv_backward(dout, cache) -> (dx, dw, db)`` with cache = (x, w, b, stride, padding, 1)."""
     rng = np.random.default_rng(6)

@@ -10,8 +10,7 @@ import torch
 from torch import nn
 
 from .. import config, data, models, train
-from . import Feedback, NotDone, StudentError, attempt, right, wrong
-from .mistakes import sturdy_checker
+from . import Feedback, NotDone, StudentError, attempt, checker, right, wrong
 
 # ----------------------------------------------------------------------------- LeNet-5 as an nn.Module
 
@@ -70,7 +69,7 @@ def _lenet_variants() -> dict[str, nn.Module]:
     }
 
 
-@sturdy_checker
+@checker
 def check_lenet5(LeNet5) -> Feedback:  # noqa: N803 - the student's class
     """``LeNet5()`` builds LeNet-5 from the table of lesson 05: input (N, 1, 28, 28) -> logits (N, 10)."""
     model = _build(LeNet5, what="LeNet5()")
@@ -122,7 +121,7 @@ def _param_count(c_in: int, c_out: int, n: int, batch_norm: bool, conv_bias: boo
     return convs + (2 * c_out * n if batch_norm else 0)
 
 
-@sturdy_checker
+@checker
 def check_vgg_block_builder(make_vgg_block) -> Feedback:
     """``make_vgg_block(in_channels, out_channels, n_convs, batch_norm)`` -> nn.Sequential of
     [Conv2d 3x3 padding 1 -> (BatchNorm2d) -> ReLU] x n_convs -> MaxPool2d(2)."""
@@ -179,7 +178,7 @@ def capstone_validation() -> tuple[torch.Tensor, torch.Tensor]:
     return data.fashion_mnist_tensors("val")
 
 
-@sturdy_checker
+@checker
 def check_capstone(model, history) -> Feedback:
     """``model``: your trained ConvNet, (N, 1, 28, 28) -> logits (N, 10), at most CAPSTONE_PARAMS parameters;
     ``history``: the train.History of its training, at most CAPSTONE_SECONDS seconds. The network is

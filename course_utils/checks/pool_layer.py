@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, close, right, shape_of, wrong
-from .mistakes import named_mistake, out_and_cache, sturdy_checker
+from . import Feedback, attempt, checker, close, right, shape_of, wrong
+from .mistakes import named_mistake, out_and_cache
 
 # (x shape, f, stride, padding): side by side, overlapping (F=3, S=2 and F=2, S=1), padded
 POOL_CASES = [((2, 3, 4, 6), 2, 2, 0), ((2, 2, 7, 5), 3, 2, 0), ((1, 3, 5, 5), 2, 1, 0),
@@ -62,7 +62,7 @@ def _forward_mistakes(case) -> dict[str, np.ndarray]:
     }
 
 
-@sturdy_checker
+@checker
 def check_max_pool_forward(max_pool_forward) -> Feedback:
     """``max_pool_forward(x, f, stride, padding) -> (out, (x, f, stride, padding))``, x (N, C, H, W)."""
     for case in pool_cases(ties=False):
@@ -124,7 +124,7 @@ def _backward_mistakes(dout, case) -> dict[str, np.ndarray]:
     }
 
 
-@sturdy_checker
+@checker
 def check_max_pool_backward(max_pool_backward) -> Feedback:
     """``max_pool_backward(dout, cache) -> dx`` with cache = (x, f, stride, padding); ties go to the first
     maximum of each window in row-major order, as in PyTorch."""
