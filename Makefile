@@ -18,7 +18,10 @@ SLIDES_ARGS := $(if $(filter command line environment,$(origin LESSON)),--lesson
 
 # The oldest end of the dependency ranges (constraints-oldest.txt) on the oldest supported Python, in a
 # separate environment with its own cache, so nothing it trains or decodes is shared with .venv.
-OLDEST_PYTHON ?= python3.10
+# The first working Python 3.10: `python3.10` on the PATH, else one that pyenv installed (its shim may
+# refuse to run a version that is not selected). Override with OLDEST_PYTHON=/path/to/python3.10.
+OLDEST_PYTHON ?= $(shell for p in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 OLDEST_VENV := .venv-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 
@@ -74,7 +77,7 @@ test: $(STAMP)
 	$(SUITE) $(BIN)/python -m pytest $(SUITE_ARGS)
 
 $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
-	@command -v $(OLDEST_PYTHON) >/dev/null || { echo "make test-oldest needs $(OLDEST_PYTHON) (the oldest Python the course supports); set OLDEST_PYTHON=/path/to/python3.10" >&2; exit 1; }
+	@test -n "$(OLDEST_PYTHON)" || { echo "make test-oldest needs Python 3.10 (the oldest the course supports) and found none; set OLDEST_PYTHON=/path/to/python3.10" >&2; exit 1; }
 	test -x $(OLDEST_VENV)/bin/python || $(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --upgrade pip
 	$(OLDEST_VENV)/bin/python -m pip install -c constraints-oldest.txt -e ".[test]"
