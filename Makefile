@@ -80,6 +80,7 @@ $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
 	@test -n "$(OLDEST_PYTHON)" || { echo "make test-oldest needs Python 3.10 (the oldest the course supports) and found none; set OLDEST_PYTHON=/path/to/python3.10" >&2; exit 1; }
 	test -x $(OLDEST_VENV)/bin/python || $(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install -c constraints-oldest.txt setuptools
 	$(OLDEST_VENV)/bin/python -m pip install -c constraints-oldest.txt -e ".[test]"
 	touch $(OLDEST_STAMP)
 

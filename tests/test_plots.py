@@ -53,6 +53,16 @@ FIGURES = {
     "plot_change_under_shift": lambda: plots.plot_change_under_shift({"no pooling": RNG.random((3, 8)),
                                                                       "max 2x2": RNG.random((3, 8))},
                                                                      [1, 2, 3], title="pooled vs unpooled"),
+    "show_layer_maps": lambda: plots.show_layer_maps(torch.rand(1, 8, 8), {"a": torch.rand(1, 4, 4, 4),
+                                                                           "b": torch.rand(6, 2, 2)},
+                                                     ["a", "b"], n=3, title="maps by layer"),
+    "show_top_patches": lambda: plots.show_top_patches(torch.rand(2, 3, 1, 5, 5), torch.zeros(2, 3, dtype=torch.long),
+                                                       [4, 7], title="top patches"),
+    "show_projections": lambda: plots.show_projections({"crops": torch.rand(3, 1, 5, 5),
+                                                        "signed": torch.randn(3, 1, 5, 5)}, title="projections"),
+    "plot_randomization": lambda: plots.plot_randomization(["fc2", "fc1"], {"saliency": torch.rand(3, 4),
+                                                                            "grad-cam": torch.rand(3, 4)},
+                                                           threshold=0.5),
 }
 
 

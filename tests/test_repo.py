@@ -144,9 +144,12 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_oldest_constraints_pin_every_lower_bound():
-    """constraints-oldest.txt pins each dependency to the lower bound of its range, and nothing else."""
+    """constraints-oldest.txt pins each dependency (and the build requirement) to the lower bound of its
+    range, and nothing else."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    floors = {}
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    floors = {name.lower(): Version(low) for name, low in (re.fullmatch(r"([\w.-]+)>=([\w.]+)", spec).groups()
+                                                           for spec in build)}
     for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
         name, low = re.fullmatch(r"([\w.-]+)>=([\w.]+),<[\w.]+", spec.replace(" ", "")).groups()
         floors[name.lower()] = Version(low)
