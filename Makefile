@@ -25,7 +25,7 @@ OLDEST_PYTHON ?= $(shell for p in python3.10 $$(pyenv root 2>/dev/null)/versions
 OLDEST_VENV := .venv-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 
-.PHONY: setup lab test test-oldest bench clean help present slides student
+.PHONY: setup lab test test-oldest bench ship clean help present slides student
 
 help:
 	@echo "make lab     install if needed, start JupyterLab on lesson 00 (ARGS='--no-browser --port 8899')"
@@ -36,7 +36,8 @@ help:
 	@echo "make slides  run every lesson (fast mode) and write offline reveal.js decks to build/slides/ (LESSON=03 for one)"
 	@echo "make student the student edition: build/student/NN_name.ipynb (no solutions) + build/cnn-course-student.zip"
 	@echo "             grade submissions: .venv/bin/python -m course_utils.grade alice/03_convolution.ipynb ... --csv results.csv"
-	@echo "make bench   full-mode benchmarks -> benchmarks/RESULTS.md (ONLY=name for one)"
+	@echo "make bench   full-mode benchmarks -> benchmarks/RESULTS.md (ONLY=name for one); retrains the course networks"
+	@echo "make ship    copy the networks make bench trained into data/networks (NAMES=vgg for one)"
 	@echo "make clean   remove .venv, caches and build output"
 
 setup: $(STAMP)
@@ -95,6 +96,10 @@ student: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(ONLY)
+
+# The shipped networks (data/networks) are written only here, from full-mode checkpoints in .cache
+ship: $(STAMP)
+	COURSE_FAST=0 $(BIN)/python -m course_utils.zoo ship $(NAMES)
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) .cache .cache-oldest build .pytest_cache

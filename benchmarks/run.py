@@ -23,17 +23,10 @@ RESULTS = HERE / "results"
 def machine() -> str:
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads), GPU: {gpu}, Python {platform.python_version()}")
+    from course_utils.shipped import machine as cpu_and_gpu
+
+    return (f"{cpu_and_gpu()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"Python {platform.python_version()}")
 
 
 def run_one(name: str) -> None:

@@ -45,6 +45,11 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
+def shown_path(path: Path) -> Path:
+    """``path`` relative to the course folder when it is inside it (for messages), else as given."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def cache_dir(*parts: str) -> Path:
     """A folder under the course cache (created if needed), e.g. ``cache_dir("checkpoints")``."""
     path = CACHE_DIR.joinpath(*parts)

@@ -60,7 +60,7 @@ def _expected_sums(folder: Path) -> dict[str, str]:
 def verify_file(path: Path) -> str:
     """Check ``path`` against the SHA256SUMS file beside it; return its digest or raise DataError."""
     expected = _expected_sums(path.parent).get(path.name)
-    rel = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
+    rel = config.shown_path(path)
     if expected is None:
         raise DataError(f"{rel} is not listed in {path.parent / 'SHA256SUMS'}.")
     if not path.exists():

@@ -142,11 +142,11 @@ def test_checkpoint_name_changes_with_settings_epochs_augmentation_and_data(monk
     base_recipe = zoo.RECIPES["cnn"]
     base = zoo.checkpoint_name("cnn")
     variants = [
-        zoo.Recipe(base_recipe.build, epochs=10, fast_epochs=2, fit_kwargs=base_recipe.fit_kwargs),
-        zoo.Recipe(base_recipe.build, epochs=10, fit_kwargs={**base_recipe.fit_kwargs, "lr": 1e-3}),
-        zoo.Recipe(base_recipe.build, epochs=10, fit_kwargs=base_recipe.fit_kwargs,
+        zoo.Recipe("a variant", base_recipe.build, epochs=10, fast_epochs=2, fit_kwargs=base_recipe.fit_kwargs),
+        zoo.Recipe("a variant", base_recipe.build, epochs=10, fit_kwargs={**base_recipe.fit_kwargs, "lr": 1e-3}),
+        zoo.Recipe("a variant", base_recipe.build, epochs=10, fit_kwargs=base_recipe.fit_kwargs,
                    augment=zoo.RECIPES["cnn_aug"].augment),
-        zoo.Recipe(partial(base_recipe.build, dropout=0.1), epochs=10, fit_kwargs=base_recipe.fit_kwargs),
+        zoo.Recipe("a variant", partial(base_recipe.build, dropout=0.1), epochs=10, fit_kwargs=base_recipe.fit_kwargs),
     ]
     for changed in variants:
         monkeypatch.setitem(zoo.RECIPES, "cnn", changed)
@@ -182,12 +182,12 @@ def test_editing_a_builder_changes_the_key(edit, tmp_path, monkeypatch):
             return nn.Sequential(nn.Flatten(), nn.Linear(784, width), nn.ReLU(), *head(width))
     """
     module = _builder_module(tmp_path / "first", monkeypatch, source)
-    monkeypatch.setitem(zoo.RECIPES, "toy", zoo.Recipe(partial(module.toy, width=8), epochs=2))
+    monkeypatch.setitem(zoo.RECIPES, "toy", zoo.Recipe("toy", partial(module.toy, width=8), epochs=2))
     before = zoo.checkpoint_name("toy")
     module = _builder_module(tmp_path / "same", monkeypatch, source)  # the same code again: the same key
-    monkeypatch.setitem(zoo.RECIPES, "toy", zoo.Recipe(partial(module.toy, width=8), epochs=2))
+    monkeypatch.setitem(zoo.RECIPES, "toy", zoo.Recipe("toy", partial(module.toy, width=8), epochs=2))
     assert zoo.checkpoint_name("toy") == before
     module = _builder_module(tmp_path / "edited", monkeypatch, source.replace(*edit))
-    monkeypatch.setitem(zoo.RECIPES, "toy", zoo.Recipe(partial(module.toy, width=8), epochs=2))
+    monkeypatch.setitem(zoo.RECIPES, "toy", zoo.Recipe("toy", partial(module.toy, width=8), epochs=2))
     assert zoo.checkpoint_name("toy") != before
     sys.modules.pop("toy_builders", None)
