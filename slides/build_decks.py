@@ -195,7 +195,8 @@ def static_widgets(nb: nbformat.NotebookNode, lesson_number: str = "NN") -> int:
 
 
 def reveal_solutions(nb: nbformat.NotebookNode) -> int:
-    """Show each solution cell (tagged ``solution``, no slide type) as a fragment: the next key press reveals it.
+    """Show each solution cell (tagged ``solution``, no slide type) on a subslide of its own, right after the
+    exercise: the next key press reveals it, and the exercise's slide only has to fit the stub.
 
     nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines are for instructors' tools,
     not for the audience: they are left out of every solution cell.
@@ -206,7 +207,7 @@ def reveal_solutions(nb: nbformat.NotebookNode) -> int:
             continue
         cell.source = re.sub(r"(?m)^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", cell.source)
         if not cell.metadata.get("slideshow", {}).get("slide_type"):
-            cell.metadata.setdefault("slideshow", {})["slide_type"] = "fragment"
+            cell.metadata.setdefault("slideshow", {})["slide_type"] = "subslide"
             count += 1
     return count
 

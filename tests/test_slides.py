@@ -72,14 +72,14 @@ def test_image_widget_buffers_become_a_picture():
     assert outputs[0].data == {"image/png": PNG}
 
 
-def test_solutions_appear_as_fragments():
+def test_solutions_appear_on_subslides_of_their_own():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\nf()",
                                           metadata={"tags": ["solution"]}),
                 nbformat.v4.new_code_cell("y", metadata={"tags": ["solution"], "slideshow": {"slide_type": "skip"}}),
                 nbformat.v4.new_code_cell("z")]
     assert build_decks.reveal_solutions(nb) == 1
-    assert [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells] == ["fragment", "skip", None]
+    assert [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells] == ["subslide", "skip", None]
     assert nb.cells[0].source == "def f():\n    return 1\nf()", "nbgrader's markers are not shown"
 
 
