@@ -155,6 +155,19 @@ def balanced_subset(labels: torch.Tensor, n: int) -> torch.Tensor:
     return torch.nonzero(keep).flatten()
 
 
+def noisy_labels(labels: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tensor:
+    """A copy of ``labels`` (N,) in which round(fraction * N) of them, chosen at random, are replaced
+    by a different class, also at random: careless annotation, for the regularisation experiments."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction is the share of labels to corrupt, between 0 and 1; got {fraction!r}.")
+    gen = torch.Generator().manual_seed(seed)
+    noisy = labels.clone()
+    flip = torch.randperm(len(labels), generator=gen)[:round(fraction * len(labels))]
+    shift = torch.randint(1, len(CLASS_NAMES), (len(flip),), generator=gen)  # never the right class
+    noisy[flip] = (labels[flip] + shift) % len(CLASS_NAMES)
+    return noisy
+
+
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 images (N, H, W) -> float32 (N, 1, H, W) scaled to [0, 1]."""
     return images.unsqueeze(1).float().div_(255)

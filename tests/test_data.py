@@ -125,3 +125,17 @@ def test_photos():
         data.load_photo("dog")
     with pytest.raises(ValueError, match="unknown photo"):
         data.load_photo("../images/cat")  # only the course's photos, by name
+
+
+def test_noisy_labels_corrupts_exactly_the_fraction_and_never_keeps_the_class():
+    labels = torch.arange(1000) % 10
+    noisy = data.noisy_labels(labels, 0.3, seed=0)
+    changed = noisy != labels
+    assert changed.sum() == 300 and noisy.dtype == labels.dtype and labels.equal(torch.arange(1000) % 10)
+    assert noisy.min() >= 0 and noisy.max() <= 9
+    assert torch.bincount((noisy - labels)[changed] % 10, minlength=10)[0] == 0
+    assert noisy.equal(data.noisy_labels(labels, 0.3, seed=0)) and not noisy.equal(data.noisy_labels(labels, 0.3, seed=1))
+    assert data.noisy_labels(labels, 0.0).equal(labels) and (data.noisy_labels(labels, 1.0) != labels).all()
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            data.noisy_labels(labels, bad)

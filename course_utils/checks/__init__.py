@@ -85,6 +85,16 @@ def wrong(message: str) -> Feedback:
     return Feedback(False, message)
 
 
+def all_of(checks, praise: str) -> Feedback:
+    """Run zero-argument checks in order; the first verdict that is not right is the answer, else
+    ``right(praise)``. For an exercise made of parts, e.g. a forward and a backward pass."""
+    for check in checks:
+        verdict = check()
+        if verdict.ok is not True:
+            return verdict
+    return right(praise)
+
+
 class NotDone(Exception):
     """The student's answer is still a stub."""
 

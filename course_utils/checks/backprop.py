@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, checker, close, right, shape_of, wrong
+from . import Feedback, all_of, attempt, checker, close, right, shape_of, wrong
 from .mistakes import arrays, named_mistake, out_and_cache
 
 # ----------------------------------------------------------------------------- dense layer
@@ -90,11 +90,8 @@ def check_dense_backward(dense_backward) -> Feedback:
 
 def check_dense_layer(dense_forward, dense_backward) -> Feedback:
     """The exercise: both passes; the first one that is not right speaks."""
-    forward = check_dense_forward(dense_forward)
-    if forward.ok is not True:
-        return forward
-    backward = check_dense_backward(dense_backward)
-    return backward if backward.ok is not True else right("forward and backward agree with the reference.")
+    return all_of([lambda: check_dense_forward(dense_forward), lambda: check_dense_backward(dense_backward)],
+                  "forward and backward agree with the reference.")
 
 
 # ----------------------------------------------------------------------------- gradient check
@@ -185,9 +182,5 @@ def check_relative_error(relative_error) -> Feedback:
 
 def check_gradient_check(numerical_gradient, relative_error) -> Feedback:
     """The exercise: both functions; the first one that is not right speaks."""
-    gradient = check_numerical_gradient(numerical_gradient)
-    if gradient.ok is not True:
-        return gradient
-    error = check_relative_error(relative_error)
-    return error if error.ok is not True else right(
-        "central differences, x restored, and a relative error: use it on every backward pass.")
+    return all_of([lambda: check_numerical_gradient(numerical_gradient), lambda: check_relative_error(relative_error)],
+                  "central differences, x restored, and a relative error: use it on every backward pass.")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, checker, close, right, shape_of, wrong
-from .mistakes import arrays, named_mistake, out_and_cache
+from . import Feedback, attempt, checker, close, right, wrong
+from .mistakes import arrays, diagnose, named_mistake, out_and_cache
 
 # (x shape, w shape, stride, padding): batches of several images and filters, square and
 # non-square, with and without padding, stride 1 to 3
@@ -70,14 +70,8 @@ def check_conv_forward(conv_forward) -> Feedback:
         out, cache = out_and_cache(result, "conv_forward", 6)
         expected = _forward(case)
         if not close(out, expected):
-            slip = named_mistake(out, _forward_mistakes(case))
-            if slip:
-                return wrong(f"For {_describe(case)}: {slip}")
-            if shape_of(out) != expected.shape:
-                return wrong(f"For {_describe(case)} the output has shape (N, K, H2, W2) = {expected.shape}; "
-                             f"yours is {shape_of(out)}.")
-            return wrong(f"For {_describe(case)} your output has the right shape but wrong values: "
-                         f"out[n, k, i, j] = sum(xpad[n, :, i*S:i*S+FH, j*S:j*S+FW] * w[k]) + b[k].")
+            return diagnose(out, expected, _forward_mistakes(case), _describe(case), "out (N, K, H2, W2)",
+                            "out[n, k, i, j] = sum(xpad[n, :, i*S:i*S+FH, j*S:j*S+FW] * w[k]) + b[k].")
         expected_cache = _naive_cache(case)
         if not (all(close(c, e) for c, e in zip(cache[:3], expected_cache)) and cache[3:] == expected_cache[3:]):
             return wrong("The output is right, but the cache must be (x, w, b, stride, padding, 1), the format of "
@@ -117,14 +111,8 @@ def check_im2col(im2col) -> Feedback:
             return wrong(f"im2col must return a NumPy array, got {type(cols).__name__}.")
         if not close(cols, expected):
             label = f"x {case['x'].shape}, a {f[0]}x{f[1]} window, stride {case['stride']}, padding {case['padding']}"
-            slip = named_mistake(cols, _im2col_mistakes(case, f))
-            if slip:
-                return wrong(f"For {label}: {slip}")
-            if cols.shape != expected.shape:
-                return wrong(f"For {label} cols has shape (C*FH*FW, N*H2*W2) = {expected.shape}; "
-                             f"yours is {cols.shape}.")
-            return wrong(f"For {label} the shape is right but the values are not: column n*H2*W2 + i*W2 + j is "
-                         f"xpad[n, :, i*S:i*S+FH, j*S:j*S+FW].ravel().")
+            return diagnose(cols, expected, _im2col_mistakes(case, f), label, "cols (C*FH*FW, N*H2*W2)",
+                            "Column n*H2*W2 + i*W2 + j is xpad[n, :, i*S:i*S+FH, j*S:j*S+FW].ravel().")
     return right("every receptive field is a column, in the order w.reshape(K, -1) expects.")
 
 
@@ -211,14 +199,9 @@ def check_conv_backward(conv_backward) -> Feedback:
         for index, name in enumerate(("dx", "dw", "db")):
             if close(grads[index], expected[index]):
                 continue
-            slip = named_mistake(grads[index], {message: candidate for where, message, candidate
-                                                in _backward_mistakes(case, dout) if where == index})
-            if slip:
-                return wrong(f"For {_describe(case)}: {slip}")
-            if shape_of(grads[index]) != expected[index].shape:
-                return wrong(f"For {_describe(case)}: {name} must have shape {expected[index].shape} (that of "
-                             f"{name[1:]}); yours is {shape_of(grads[index])}.")
-            return wrong(f"For {_describe(case)}: {name} has the right shape but wrong values. Each output "
-                         f"(n, k, i, j) adds dout[n, k, i, j] * w[k] to dxpad's window and dout[n, k, i, j] * "
-                         f"xpad's window to dw[k].")
+            mistakes = {message: candidate for where, message, candidate in _backward_mistakes(case, dout)
+                        if where == index}
+            return diagnose(grads[index], expected[index], mistakes, _describe(case), f"{name} (the shape of {name[1:]})",
+                            "Each output (n, k, i, j) adds dout[n, k, i, j] * w[k] to dxpad's window and "
+                            "dout[n, k, i, j] * xpad's window to dw[k].")
     return right("dx, dw and db agree with the reference; now confirm them with your own gradient check.")

@@ -1,10 +1,10 @@
-"""Shared by the build-it-yourself checkers: unpack a forward pass's ``(out, cache)`` and name the
-known mistake whose (wrong) answer the student's answer reproduces."""
+"""Shared by the build-it-yourself checkers: unpack a forward pass's ``(out, cache)``, name the
+known mistake whose (wrong) answer the student's answer reproduces, and say why an array is wrong."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import StudentError, close, describe
+from . import Feedback, StudentError, close, describe, shape_of, wrong
 
 
 def named_mistake(got, mistakes: dict[str, object], same=close) -> str | None:
@@ -20,6 +20,18 @@ def named_mistake(got, mistakes: dict[str, object], same=close) -> str | None:
         except Exception:  # noqa: BLE001 - a candidate that cannot be compared is not a match
             continue
     return None
+
+
+def diagnose(got, expected: np.ndarray, mistakes: dict[str, object], where: str, name: str, rule: str) -> Feedback:
+    """The verdict on an array ``got`` that is not close to ``expected``: the known mistake it
+    reproduces, else its wrong shape, else wrong values, with ``rule`` saying how each value is made.
+    ``where`` names the test case, ``name`` the array (e.g. 'dx')."""
+    slip = named_mistake(got, mistakes)
+    if slip:
+        return wrong(f"For {where}: {slip}")
+    if shape_of(got) != expected.shape:
+        return wrong(f"For {where}: {name} must have shape {expected.shape}; yours is {shape_of(got)}.")
+    return wrong(f"For {where}: {name} has the right shape but wrong values. {rule}")
 
 
 def out_and_cache(result, what: str, cache_len: int):

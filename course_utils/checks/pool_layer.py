@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import scratch
-from . import Feedback, attempt, checker, close, right, shape_of, wrong
-from .mistakes import named_mistake, out_and_cache
+from . import Feedback, attempt, checker, close, right, wrong
+from .mistakes import diagnose, out_and_cache
 
 # (x shape, f, stride, padding): side by side, overlapping (F=3, S=2 and F=2, S=1), padded
 POOL_CASES = [((2, 3, 4, 6), 2, 2, 0), ((2, 2, 7, 5), 3, 2, 0), ((1, 3, 5, 5), 2, 1, 0),
@@ -70,14 +70,8 @@ def check_max_pool_forward(max_pool_forward) -> Feedback:
         out, cache = out_and_cache(result, "max_pool_forward", 4)
         expected = _pool(case)[0]
         if not close(out, expected):
-            slip = named_mistake(out, _forward_mistakes(case))
-            if slip:
-                return wrong(f"For {_describe(case)}: {slip}")
-            if shape_of(out) != expected.shape:
-                return wrong(f"For {_describe(case)} the output has shape (N, C, H2, W2) = {expected.shape}; "
-                             f"yours is {shape_of(out)}.")
-            return wrong(f"For {_describe(case)} the shape is right but not the values: out[n, c, i, j] is the "
-                         f"max of xpad[n, c, i*S:i*S+F, j*S:j*S+F].")
+            return diagnose(out, expected, _forward_mistakes(case), _describe(case), "out (N, C, H2, W2)",
+                            "out[n, c, i, j] is the max of xpad[n, c, i*S:i*S+F, j*S:j*S+F].")
         if not (close(cache[0], case["x"]) and cache[1:] == (case["f"], case["stride"], case["padding"])):
             return wrong("The output is right, but the cache must be (x, f, stride, padding), the format of "
                          "scratch.max_pool_forward_naive, so that the backward pass can find the switches.")
@@ -137,11 +131,6 @@ def check_max_pool_backward(max_pool_backward) -> Feedback:
             return wrong(f"max_pool_backward must return dx as a NumPy array, got {type(dx).__name__}.")
         expected = scratch.max_pool_backward_naive(dout, cache)
         if not close(dx, expected):
-            slip = named_mistake(dx, _backward_mistakes(dout, case))
-            if slip:
-                return wrong(f"For {_describe(case)}: {slip}")
-            if dx.shape != expected.shape:
-                return wrong(f"dx has the shape of x, {expected.shape}; yours is {dx.shape}.")
-            return wrong(f"For {_describe(case)} the shape is right but not the values: each dout[n, c, i, j] goes "
-                         f"to the position of its window's max, every other pixel gets 0.")
+            return diagnose(dx, expected, _backward_mistakes(dout, case), _describe(case), "dx (the shape of x)",
+                            "Each dout[n, c, i, j] goes to the position of its window's max, every other pixel gets 0.")
     return right("the switches get dout, ties go to one maximum, overlapping windows add up.")

@@ -152,10 +152,14 @@ def check_batchnorm(batchnorm_forward: Callable) -> Feedback:
     x, gamma, beta, rm, rv = _bn_inputs(0)
     c = x.shape[1]
 
+    def run(x_in: np.ndarray, training: bool):
+        """The student's (out, running_mean, running_var) on copies of the inputs, or a Feedback."""
+        return _as_triple(attempt(batchnorm_forward, x_in.copy(), gamma.copy(), beta.copy(), rm.copy(),
+                                  rv.copy(), training, momentum, eps),
+                          f"batchnorm_forward(x, ..., training={training})")
+
     # training mode: batch statistics, and the running averages move towards them
-    call = "batchnorm_forward(x, ..., training=True)"
-    got = _as_triple(attempt(batchnorm_forward, x.copy(), gamma.copy(), beta.copy(), rm.copy(),
-                             rv.copy(), True, momentum, eps), call)
+    got = run(x, True)
     if isinstance(got, Feedback):
         return got
     out, new_rm, new_rv = got
@@ -195,9 +199,7 @@ def check_batchnorm(batchnorm_forward: Callable) -> Feedback:
 
     # evaluation mode: a different batch, normalised with the running statistics only
     x2 = _bn_inputs(1)[0] * 2 + 1
-    call = "batchnorm_forward(x, ..., training=False)"
-    got = _as_triple(attempt(batchnorm_forward, x2.copy(), gamma.copy(), beta.copy(), rm.copy(),
-                             rv.copy(), False, momentum, eps), call)
+    got = run(x2, False)
     if isinstance(got, Feedback):
         return got
     out, new_rm, new_rv = got
