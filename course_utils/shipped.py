@@ -136,3 +136,22 @@ def write(name: str, model: nn.Module, rec: dict, title: str) -> None:
     digests = {file: digest for digest, file in pairs}
     digests[path(name).name] = digest
     sums.write_text("".join(f"{d}  {file}\n" for file, d in sorted(digests.items())))
+    write_index()
+
+
+def write_index() -> None:
+    """data/networks/README.md: one row per shipped network."""
+    rows = []
+    for meta in sorted(SHIPPED_DIR.glob("*.json")):
+        rec = json.loads(meta.read_text())
+        acc, how = rec["accuracy"], rec["trained"]
+        rows.append(f"| [{meta.stem}]({meta.stem}.md) | {acc['train']:.2%} | {acc['val']:.2%} | {acc['test']:.2%} "
+                    f"| {rec['parameters']:,} | {how['date'][:10]}, {duration(how['wall_seconds'])} "
+                    f"({duration(how['cpu_seconds'])} of CPU, {how['threads']} thread(s)) |")
+    (SHIPPED_DIR / "README.md").write_text(
+        "# Trained course networks\n\nThe networks of `course_utils.zoo.RECIPES`, trained in full mode on the "
+        "54,000-image training split and shipped so that the lessons need no training wait: "
+        "`zoo.trained(name)` loads one (sha256-checked against SHA256SUMS, weights only) while its recipe is "
+        "unchanged. Written only by `make ship` from a `make bench` run; each network's page has its recipe, "
+        "machine and versions.\n\n| network | train | validation | test (evaluated once) | parameters | trained |\n"
+        "| --- | ---: | ---: | ---: | ---: | --- |\n" + "\n".join(rows) + "\n")
