@@ -45,7 +45,7 @@ MEASURE = """async () => {
     s.querySelectorAll('.fragment').forEach(f => f.classList.add('visible'));
     await frame();
     const heading = s.querySelector('h1, h2, h3, h4');
-    const text = (heading || s).textContent.replace(/\\s+/g, ' ').replace(/¶/g, '').trim();
+    const text = (heading || s).textContent.replace(/\\s+/g, ' ').replace(/¶/g, '').trim().replace(/^In \\[[ 0-9]*\\]:\\s*/, '');
     const code = [...s.querySelectorAll('.jp-CodeCell .jp-InputArea pre')]
         .reduce((n, p) => n + p.textContent.replace(/\\n$/, '').split('\\n').length, 0);
     rows.push({h: idx.h, v: idx.v || 0, title: text.slice(0, 70), titled: !!heading,
