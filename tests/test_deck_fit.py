@@ -1,4 +1,5 @@
-"""Every slide of every offline deck fits a 1280x720 screen (headless Chromium), and speaker notes reach the 'S' view.
+"""Every slide of every offline deck, and of one lesson's live deck (make present), fits a 1280x720 screen
+(headless Chromium); speaker notes reach the offline deck's 'S' view.
 
 The lessons are not run again here: nbval's run (the main `make test` step) leaves each lesson with its
 outputs in build/executed/ (tests/executed_copies.py), and `make test` runs this file afterwards. Each deck
@@ -71,12 +72,12 @@ def test_every_slide_fits_1280x720(lesson, deck_dir, browser):
     too_tall = [s for s in slides if not s.fits]
     width, height = deck_fit.SIZE
     if too_tall:
-        pytest.fail(
-        f"lesson {lesson.stem}: {len(too_tall)} of {len(slides)} slides do not fit {width}x{height} (content taller "
-        f"than the slide by more than {deck_fit.TOLERANCE - 1:.0%}, all fragments shown); split them into subslides "
-        f"or fragments, or move plumbing into skipped cells (screenshots: {SHOTS.relative_to(ROOT)}):\n"
-        + "\n".join(f"  slide {s.number} '{s.title}': {s.ratio:.2f}x the frame, {s.code_lines} code line(s)"
-                    for s in too_tall), pytrace=False)
+        pytest.fail(f"lesson {lesson.stem}: {len(too_tall)} of {len(slides)} slides do not fit {width}x{height} (content "
+                    f"taller than the slide by more than {deck_fit.TOLERANCE - 1:.0%}, all fragments shown); split them "
+                    f"into subslides or fragments, or move plumbing into skipped cells (screenshots: "
+                    f"{SHOTS.relative_to(ROOT)}):\n"
+                    + "\n".join(f"  slide {s.number} '{s.title}': {s.ratio:.2f}x the frame, {s.code_lines} code line(s)"
+                                for s in too_tall), pytrace=False)
 
 
 def test_speaker_notes_open_in_the_speaker_view(tmp_path, browser):
@@ -103,3 +104,98 @@ def test_speaker_notes_open_in_the_speaker_view(tmp_path, browser):
         speaker.close()
     finally:
         page.close()
+
+
+# ---------------------------------------------------------------- the live deck (make present)
+
+LIVE_MEASURE = """() => {
+  // the cells the deck shows now, and the height of the scrolling area it shows them in
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+  const on = cells.map((c, i) => [c, i]).filter(([c]) => c.classList.contains('jp-deck-mod-onscreen'));
+  if (!on.length) return null;
+  let view = on[0][0].parentElement;
+  while (view && !['auto', 'scroll'].includes(getComputedStyle(view).overflowY)) view = view.parentElement;
+  view = view || document.documentElement;
+  const rects = on.map(([c]) => c.getBoundingClientRect()).filter(r => r.height > 0);
+  const heading = on.map(([c]) => c.querySelector('h1, h2, h3, h4')).find(h => h);
+  return {cells: on.map(([, i]) => i), content: Math.round(Math.max(...rects.map(r => r.bottom)) - Math.min(...rects.map(r => r.top))),
+          frame: view.clientHeight, title: heading ? heading.textContent.replace(/¶/g, '').trim().slice(0, 70) : ''};
+}"""
+
+
+def slide_numbers(nb) -> dict[int, str]:
+    """Cell index -> 'h.v' for the cells that start a slide or subslide (reveal.js numbering, from 0)."""
+    numbers, h, v = {}, -1, 0
+    for i, cell in enumerate(nb.cells):
+        kind = cell.metadata.get("slideshow", {}).get("slide_type")
+        if kind == "slide" or (h < 0 and kind not in ("skip", "notes")):
+            h, v = h + 1, 0
+        elif kind == "subslide":
+            v += 1
+        else:
+            continue
+        numbers[i] = f"{h}.{v}"
+    return numbers
+
+
+def test_live_deck_fits_1280x720(tmp_path, browser):
+    """`make present` for a lesson with widgets (04; COURSE_LIVE_LESSON=NN for another): JupyterLab's deck
+    (jupyterlab-slideshow) shows the lesson as nbval ran it, widgets drawn from their saved state; every slide,
+    stepped through with Space to its last fragment, fits the notebook area of a 1280x720 window."""
+    import os
+
+    import present
+    import test_browser as tb
+
+    (lesson,) = build_decks.find_notebooks(os.environ.get("COURSE_LIVE_LESSON", "04"))
+    copy = executed_copy(lesson)
+    root = tmp_path / "present"
+    (root / "notebooks").mkdir(parents=True)
+    target = root / "notebooks" / lesson.name
+    target.write_bytes(copy.read_bytes())
+    nb = nbformat.read(target, as_version=4)
+    numbers = slide_numbers(nb)
+    dirs = present.write_profile(tmp_path / "profile", {"@jupyterlab/docmanager-extension:plugin": {"autosave": False}})
+    port = tb.free_port()
+    cmd = present.lab_command(target, dirs, tb.server_args(port, tmp_path), root=root)
+    env = tb.server_env(tmp_path, IPYTHONDIR=str(dirs["ipython"]))
+    with tb.jupyter_server(cmd, port, tmp_path / "present.log", env, timeout=300) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        try:
+            page.goto(f"{base}/lab/tree/notebooks/{lesson.name}?token={tb.TOKEN}&reset")
+            page.wait_for_selector("[data-jp-deck-mode='presenting']", state="attached", timeout=300_000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell.jp-deck-mod-onscreen", timeout=120_000)
+            page.wait_for_timeout(3000)  # widgets drawn from the saved state
+            tb.shot(page, f"live-{lesson.stem}-first-slide")
+            page.locator(".jp-Notebook .jp-Cell").first.click()  # focus the deck (Esc would leave it)
+            slides: dict[int, dict] = {}  # first cell of the slide -> its tallest state (all fragments shown)
+            last, unchanged = None, 0
+            for _ in range(3 * len(nb.cells)):
+                now = page.evaluate(LIVE_MEASURE)
+                if now:
+                    start = max(i for i in numbers if i <= now["cells"][0]) if any(i <= now["cells"][0] for i in numbers) else 0
+                    if start not in slides or now["content"] >= slides[start]["content"]:
+                        if not now["title"] and start in slides:
+                            now["title"] = slides[start]["title"]
+                        slides[start] = now
+                        if now["content"] > now["frame"] * deck_fit.TOLERANCE:
+                            tb.shot(page, f"live-{lesson.stem}-{numbers.get(start, '?')}")
+                unchanged = unchanged + 1 if now == last else 0
+                if unchanged >= 5:
+                    break  # the last slide (or the deck stopped moving)
+                if unchanged:
+                    page.wait_for_timeout(1000)  # a busy machine: give the deck time to move before giving up
+                last = now
+                page.keyboard.press("Space")
+                page.wait_for_timeout(250)
+        finally:
+            page.close()
+    unseen = [numbers[i] for i in sorted(set(numbers) - set(slides))]
+    assert not unseen, f"the live deck of {lesson.name} never showed slide(s) {', '.join(unseen)} (Space stopped moving it)"
+    too_tall = {start: s for start, s in slides.items() if s["content"] > s["frame"] * deck_fit.TOLERANCE}
+    print(f"\nlive deck {lesson.stem}: {len(slides)} slides measured, {len(too_tall)} taller than the 1280x720 view")
+    if too_tall:
+        pytest.fail(f"live deck (make present) {lesson.stem}: {len(too_tall)} of {len(slides)} slides do not fit 1280x720 "
+                    f"(screenshots: {tb.SHOTS.relative_to(ROOT)}/live-*):\n"
+                    + "\n".join(f"  slide {numbers.get(start, '?')} '{s['title']}': {s['content'] / max(s['frame'], 1):.2f}x "
+                                f"the view" for start, s in sorted(too_tall.items())), pytrace=False)
