@@ -70,12 +70,17 @@ slides: $(STAMP)
 # `make test PYTEST_ARGS=--ignore=build/test-student` leaves it out.
 # One math thread per worker: JOBS workers with several OpenMP threads each oversubscribe the
 # cores, and small PyTorch models then run many times slower than single-threaded.
+# Then the slide decks: tests/test_deck_fit.py builds every lesson's deck from the copy nbval's run left in
+# build/executed/ (no lesson runs twice) and measures every slide in Chromium at 1280x720; it runs even when
+# the first step failed (a lesson that failed has no copy and is skipped), and either failing fails `make test`.
 SUITE := COURSE_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-SUITE_ARGS := tests notebooks build/test-student --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
+DECK_TEST := tests/test_deck_fit.py
+SUITE_ARGS := tests notebooks build/test-student --ignore=$(DECK_TEST) --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m course_utils.edition --no-zip --out build/test-student
-	$(SUITE) $(BIN)/python -m pytest $(SUITE_ARGS)
+	$(SUITE) $(BIN)/python -m pytest $(SUITE_ARGS); status=$$?; \
+	$(SUITE) $(BIN)/python -m pytest $(DECK_TEST) || status=1; exit $$status
 
 $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
 	@test -n "$(OLDEST_PYTHON)" || { echo "make test-oldest needs Python 3.10 (the oldest the course supports) and found none; set OLDEST_PYTHON=/path/to/python3.10" >&2; exit 1; }
@@ -87,7 +92,8 @@ $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
 
 test-oldest: $(OLDEST_STAMP)
 	$(OLDEST_VENV)/bin/python -m course_utils.edition --no-zip --out build/test-student
-	$(SUITE) COURSE_CACHE=.cache-oldest $(OLDEST_VENV)/bin/python -m pytest $(SUITE_ARGS)
+	$(SUITE) COURSE_CACHE=.cache-oldest $(OLDEST_VENV)/bin/python -m pytest $(SUITE_ARGS); status=$$?; \
+	$(SUITE) COURSE_CACHE=.cache-oldest $(OLDEST_VENV)/bin/python -m pytest $(DECK_TEST) || status=1; exit $$status
 
 # The student edition: build/student/NN_name.ipynb, and build/cnn-course-student.zip to hand out
 # (the package, data and set-up files with the student notebooks; `make lab` works in it).

@@ -14,6 +14,7 @@ import argparse
 import base64
 import copy
 import html
+import math
 import multiprocessing
 import os
 import re
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -282,21 +284,86 @@ def build_one(path: Path, out: Path, run: bool = True, timeout: int = 1800) -> t
     return deck, time.time() - t0, widgets
 
 
+# The index page's rough talk length: a minute per slide (horizontal or subslide), half a minute more per
+# code cell run on a slide, rounded up to 5 minutes. Long training cells in full mode come on top.
+MINUTES_PER_SLIDE = 1.0
+MINUTES_PER_CODE_CELL = 0.5
+
+
+class _DeckCounter(HTMLParser):
+    """Counts what a reveal.js deck from nbconvert holds. Each horizontal slide is a <section> in
+    <div class="slides">; nbconvert puts its content in inner <section>s: the first is the horizontal slide
+    itself, each further one a subslide."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0
+        self.inner: list[int] = []  # inner sections of each horizontal slide
+        self.code_cells = self.notes = self.fragments = 0
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "section":
+            self.depth += 1
+            if self.depth == 1:
+                self.inner.append(0)
+            elif self.depth == 2:
+                self.inner[-1] += 1
+        elif tag == "aside" and "notes" in classes:
+            self.notes += 1
+        if "jp-CodeCell" in classes:
+            self.code_cells += 1
+        if "fragment" in classes:
+            self.fragments += 1
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self.depth -= 1
+
+
+def deck_stats(deck: Path) -> dict:
+    """What a built deck holds: horizontal slides, subslides, all slides, code cells, speaker notes, fragments,
+    and a rough talk length in minutes (MINUTES_PER_SLIDE, MINUTES_PER_CODE_CELL, rounded up to 5)."""
+    text = deck.read_text(encoding="utf-8")
+    start = text.find('<div class="slides">')
+    counter = _DeckCounter()
+    counter.feed(text[start:] if start >= 0 else text)
+    horizontal = len(counter.inner)
+    slides = sum(max(1, n) for n in counter.inner)
+    minutes = MINUTES_PER_SLIDE * slides + MINUTES_PER_CODE_CELL * counter.code_cells
+    return {"horizontal": horizontal, "subslides": slides - horizontal, "slides": slides,
+            "code_cells": counter.code_cells, "notes": counter.notes, "fragments": counter.fragments,
+            "minutes": 5 * math.ceil(minutes / 5)}
+
+
 def write_index(out: Path, decks: list[Path]) -> Path:
-    """A small page linking every deck in ``out``."""
-    items = "\n".join(f'  <li><a href="{d.name}">{html.escape(d.name.removesuffix(".slides.html"))}</a></li>'
-                      for d in sorted(decks))
+    """``out/index.html``: every deck in ``out`` with its slide count and a rough talk length, linked."""
+    rows, total = [], 0
+    for deck in sorted(decks):
+        st = deck_stats(deck)
+        total += st["minutes"]
+        name = html.escape(deck.name.removesuffix(".slides.html"))
+        rows.append(f'  <tr><td><a href="{html.escape(deck.name)}">{name}</a></td><td>{st["slides"]}</td>'
+                    f'<td>{st["horizontal"]}</td><td>{st["subslides"]}</td><td>{st["code_cells"]}</td>'
+                    f'<td>{st["notes"]}</td><td>about {st["minutes"]} min</td></tr>')
     page = out / "index.html"
     page.write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>CNN course: slide decks</title>
-<style>body {{ font: 20px/1.5 sans-serif; margin: 2em auto; max-width: 40em; }}</style></head>
+<style>body {{ font: 20px/1.5 sans-serif; margin: 2em auto; max-width: 52em; }}
+table {{ border-collapse: collapse; }} th, td {{ padding: 0.2em 0.8em; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }} tr:nth-child(even) {{ background: #f3f3f3; }}</style></head>
 <body><h1>CNN course: slide decks</h1>
-<p>Open a deck, then use the arrow keys or the space bar; <b>S</b> opens the speaker notes,
-<b>Esc</b> the overview, <b>F</b> full screen. These decks work offline; their widgets are static
+<p>Open a deck, then use the arrow keys or the space bar; <b>S</b> opens the speaker view (notes, next slide,
+timer), <b>Esc</b> the overview, <b>F</b> full screen. These decks work offline; their widgets are static
 pictures (present a lesson live with <code>make present LESSON=NN</code> to use them).</p>
-<ul>
-{items}
-</ul></body></html>
+<table>
+  <tr><th>lesson</th><th>slides</th><th>horizontal</th><th>subslides</th><th>code cells</th><th>speaker notes</th><th>talk</th></tr>
+{chr(10).join(rows)}
+</table>
+<p>Talk length is a rough guide: {MINUTES_PER_SLIDE:g} minute per slide (horizontal slides and subslides alike)
+plus {MINUTES_PER_CODE_CELL * 60:g} s per code cell on the slides, rounded up to 5 minutes; {total} minutes in all.
+Long cells (training in full mode) add the time their speaker notes state.</p>
+</body></html>
 """, encoding="utf-8")
     return page
 
@@ -311,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=int, default=1800, help="seconds a cell may run")
     args = ap.parse_args(argv)
 
+    started = time.time()
     os.environ["COURSE_FAST"] = "0" if args.full else "1"   # the kernels inherit it
     paths = find_notebooks(args.lesson)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -332,7 +400,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  FAILED {path.name}: {type(exc).__name__}: {str(exc).strip()[:2000]}", file=sys.stderr, flush=True)
     decks = sorted(args.out.glob("*.slides.html"))
     index = write_index(args.out, decks)
-    print(f"open {index} (works offline)")
+    minutes, seconds = divmod(round(time.time() - started), 60)
+    print(f"built {len(paths) - len(failures)} of {len(paths)} deck(s) in {minutes} min {seconds} s "
+          f"({os.cpu_count()} CPU core(s), --jobs {args.jobs})")
+    print(f"open {index} (works offline): each lesson's slide count and a rough talk length, with links")
     if failures:
         print(f"{len(failures)} lesson(s) failed: {', '.join(failures)}", file=sys.stderr)
         return 1

@@ -18,3 +18,12 @@ _MODULES = [".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).remove
 _STRICT = [f"error::{category}:{module}" for module in _MODULES
            for category in ("DeprecationWarning", "PendingDeprecationWarning", "FutureWarning")]
 os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", "")] + _STRICT))
+
+
+def pytest_configure(config):
+    """Keep each lesson's nbval run as build/executed/NN_name.ipynb (tests/executed_copies.py): the deck test
+    builds and measures the slides from those copies instead of running every lesson again."""
+    if config.pluginmanager.hasplugin("nbval") and not config.pluginmanager.has_plugin("course-executed-copies"):
+        from executed_copies import ExecutedCopies
+
+        config.pluginmanager.register(ExecutedCopies(), "course-executed-copies")

@@ -77,11 +77,12 @@ def copy_lessons(dest: Path) -> Path:
 
 
 @contextmanager
-def jupyter_server(cmd: list[str], port: int, log: Path, env: dict):
-    """Run a Jupyter server command until the block ends; always stop it (and its kernels)."""
+def jupyter_server(cmd: list[str], port: int, log: Path, env: dict, timeout: float = 90):
+    """Run a Jupyter server command until the block ends (it has ``timeout`` seconds to start); always stop it
+    (and its kernels)."""
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     try:
-        deadline = time.time() + 90
+        deadline = time.time() + timeout
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", timeout=2)

@@ -179,3 +179,64 @@ def test_progress_bars_become_a_line_of_text():
     (out,) = nb.cells[0].outputs
     assert out.output_type == "stream"
     assert out.text == "LeNet, own loop: 100% |" + "█" * 20 + "| 5/5 [00:10<00:00, 2.0batch/s]\n"
+
+
+def _deck_notebook(path):
+    """Two horizontal slides, the first with two subslides; three code cells (one a fragment), one notes cell."""
+    md = nbformat.v4.new_markdown_cell
+    code = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("# Pooling", metadata={"slideshow": {"slide_type": "slide"}}),
+                code("x = 1"),
+                md("Say: the next cell takes 20 s in full mode.", metadata={"slideshow": {"slide_type": "notes"}}),
+                md("## Max pooling", metadata={"slideshow": {"slide_type": "subslide"}}),
+                code("y = 2", metadata={"slideshow": {"slide_type": "fragment"}}),
+                md("## Average pooling", metadata={"slideshow": {"slide_type": "subslide"}}),
+                code("import os", metadata={"slideshow": {"slide_type": "skip"}}),
+                md("# Summary", metadata={"slideshow": {"slide_type": "slide"}}),
+                code("z = 3")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notes_cells_become_reveal_notes_on_their_slide(tmp_path):
+    deck, _, _ = build_decks.build_one(_deck_notebook(tmp_path / "04_demo.ipynb"), tmp_path, run=False)
+    html = deck.read_text()
+    notes = re.findall(r'<aside class="notes">(.*?)</aside>', html, re.S)
+    assert len(notes) == 1 and "takes 20 s in full mode" in notes[0]
+    # on the first slide (the title's section), before the first subslide begins
+    first_slide = html[html.index("<section"):html.index("Max pooling")]
+    assert '<aside class="notes">' in first_slide
+
+
+def test_deck_stats_count_slides_subslides_and_code(tmp_path):
+    deck, _, _ = build_decks.build_one(_deck_notebook(tmp_path / "04_demo.ipynb"), tmp_path, run=False)
+    stats = build_decks.deck_stats(deck)
+    assert stats["horizontal"] == 2 and stats["subslides"] == 2 and stats["slides"] == 4
+    assert stats["code_cells"] == 3, "the skipped cell is not on a slide"
+    assert stats["notes"] == 1 and stats["fragments"] == 1
+    # 4 slides x 1 min + 3 code cells x 0.5 min = 5.5 min, rounded up to 5-minute steps
+    assert stats["minutes"] == 10
+
+
+def test_index_lists_each_deck_with_counts_talk_length_and_link(tmp_path):
+    decks = [build_decks.build_one(_deck_notebook(tmp_path / name), tmp_path, run=False)[0]
+             for name in ("04_demo.ipynb", "00_intro.ipynb")]
+    page = build_decks.write_index(tmp_path, decks).read_text()
+    rows = re.findall(r"<tr><td>(.*?)</tr>", page)
+    assert len(rows) == 2 and "00_intro" in rows[0] and "04_demo" in rows[1], "one row per lesson, in order"
+    assert '<a href="04_demo.slides.html">04_demo</a>' in rows[1]
+    cells = re.findall(r"<td>(.*?)</td>", rows[1])
+    assert cells == ["4", "2", "2", "3", "1", "about 10 min"], cells  # slides, horizontal, subslides, code, notes, talk
+    assert "1 minute per slide" in page and "30 s per code cell" in page and "20 minutes in all" in page
+
+
+def test_build_prints_how_long_it_took(tmp_path, monkeypatch, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    src = _deck_notebook(notebooks / "04_demo.ipynb")
+    monkeypatch.setattr(build_decks, "find_notebooks", lambda lesson=None: [src])
+    assert build_decks.main(["--no-execute", "--jobs", "1", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"built 1 of 1 deck\(s\) in \d+ min \d+ s", out), out
+    assert (tmp_path / "out" / "index.html").is_file() and (tmp_path / "out" / "04_demo.slides.html").is_file()
