@@ -69,7 +69,10 @@ def show_panels(panels: Mapping[str, object], ncols: int | None = None, title: s
     for ax in axes.flat:
         ax.axis("off")
     for ax, name, img in zip(axes.flat, panels, images):
-        ax.imshow(img, cmap=None if img.ndim == 3 else cmap, vmin=vmin, vmax=vmax)
+        if img.ndim == 3:
+            ax.imshow(img)  # colour: the values are the colours, no colour map
+        else:
+            ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(name, fontsize=9)
     if title:
         fig.suptitle(title)
@@ -77,9 +80,9 @@ def show_panels(panels: Mapping[str, object], ncols: int | None = None, title: s
     return fig
 
 
-def show_pixel_values(image, title: str | None = None, size: float = 4.2, threshold: int = 128):
+def show_pixel_values(image, title: str | None = None, size: float = 3.4, threshold: int = 128):
     """A small grey uint8 image twice: every value written in its cell (values >= ``threshold`` in
-    red), and the same values drawn as brightness.
+    red), and the same values drawn as brightness. Each panel is ``size`` inches high.
 
     image: (H, W) with values 0..255, e.g. one (28, 28) Fashion-MNIST item.
     """
@@ -87,7 +90,7 @@ def show_pixel_values(image, title: str | None = None, size: float = 4.2, thresh
     h, w = arr.shape
     fig, (ax_num, ax_img) = plt.subplots(1, 2, figsize=(2 * size * w / h + 0.6, size + 0.4 * bool(title)))
     for (i, j), v in np.ndenumerate(arr):
-        ax_num.text(j, i, str(int(v)), ha="center", va="center", fontsize=130 * size / max(h, w) / 4.2,
+        ax_num.text(j, i, str(int(v)), ha="center", va="center", fontsize=0.5 * 72 * size / max(h, w),
                     family="monospace", color="black" if v < threshold else "tab:red")
     ax_num.set(xlim=(-0.5, w - 0.5), ylim=(h - 0.5, -0.5), aspect="equal", xlabel="column", ylabel="row",
                title=f"the {h}x{w} numbers (values >= {threshold} in red)")

@@ -77,6 +77,29 @@ FIGURES = {
 }
 
 
+def test_show_pixel_values_writes_every_value_and_marks_the_bright_ones():
+    image = torch.tensor([[0, 127, 128], [255, 3, 200]], dtype=torch.uint8)
+    fig = plots.show_pixel_values(image, threshold=128)
+    try:
+        texts = fig.axes[0].texts
+        assert sorted(int(t.get_text()) for t in texts) == sorted(image.flatten().tolist())
+        red = {int(t.get_text()) for t in texts if t.get_color() == "tab:red"}
+        assert red == {128, 255, 200}
+    finally:
+        plt.close(fig)
+
+
+def test_show_panels_lays_out_rows_and_keeps_colour():
+    panels = {"rgb": np.ones((4, 6, 3)), **{f"grey {i}": np.full((4, 6), i) for i in range(4)}}
+    fig = plots.show_panels(panels, ncols=3, vmin=0, vmax=3, title="five panels")
+    try:
+        shown = [ax for ax in fig.axes if ax.images]
+        assert len(fig.axes) == 6 and len(shown) == 5, "two rows of three, the last slot empty"
+        assert shown[0].images[0].get_array().ndim == 3, "a colour picture stays colour"
+        assert shown[1].images[0].get_clim() == (0, 3), "grey panels share vmin and vmax"
+    finally:
+        plt.close(fig)
+
 def _has_content(ax) -> bool:
     return bool(ax.lines or ax.collections or ax.images or ax.patches)
 
