@@ -90,7 +90,7 @@ def show_pixel_values(image, title: str | None = None, size: float = 3.4, thresh
     h, w = arr.shape
     fig, (ax_num, ax_img) = plt.subplots(1, 2, figsize=(2 * size * w / h + 0.6, size + 0.4 * bool(title)))
     for (i, j), v in np.ndenumerate(arr):
-        ax_num.text(j, i, str(int(v)), ha="center", va="center", fontsize=0.5 * 72 * size / max(h, w),
+        ax_num.text(j, i, str(int(v)), ha="center", va="center", fontsize=0.4 * 72 * size / max(h, w),
                     family="monospace", color="black" if v < threshold else "tab:red")
     ax_num.set(xlim=(-0.5, w - 0.5), ylim=(h - 0.5, -0.5), aspect="equal", xlabel="column", ylabel="row",
                title=f"the {h}x{w} numbers (values >= {threshold} in red)")
