@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 from . import config, kernels
 from .evaluation import class_probabilities
@@ -112,13 +113,14 @@ def block_size_experiment(x_train: torch.Tensor, y_train: torch.Tensor, x_val: t
     is a choice, so it is compared on validation, never on the test set.
 
     x_*: (N, 1, H, W) with square H = W; fit_kwargs go to train.fit (epochs, lr, batch_size ...).
+    ``progress`` shows one bar over the block sizes (one line on a slide, not one bar per model).
     """
     size = x_train.shape[-1]
     results = []
-    for block in blocks:
+    for block in tqdm(blocks, desc="block sizes", unit="model", disable=not progress):
         config.seed_everything(0)
         model = block_classifier(block, size=size, channels=x_train.shape[1])
-        fit(model, x_train, y_train, progress=progress, **fit_kwargs)
+        fit(model, x_train, y_train, progress=False, **fit_kwargs)
         model.cpu()
         _, acc = evaluate(model, x_val, y_val)
         shifted = accuracy_under_shift(model, x_val, y_val, shifts=[shift_px])[0]

@@ -50,6 +50,58 @@ def show_images(images, labels: Sequence[int] | None = None, preds: Sequence[int
     return fig
 
 
+def show_panels(panels: Mapping[str, object], ncols: int | None = None, title: str | None = None,
+                size: float = 2.0, cmap: str = "gray", vmin: float | None = None, vmax: float | None = None):
+    """Pictures side by side, each under its own title, without axes: a photo and its channels,
+    one template per class, a picture at several block sizes.
+
+    panels: {panel title: image}, each (H, W) (drawn with ``cmap`` from ``vmin`` to ``vmax``) or
+    (H, W, 3) / (3, H, W) colour, tensor or array, in row-major order; ``ncols`` per row (default:
+    all in one row); each panel is ``size`` inches high and as wide as its picture needs.
+    """
+    images = [_as_numpy_image(img) for img in panels.values()]
+    n = len(images)
+    ncols = min(ncols or n, n)
+    nrows = (n + ncols - 1) // ncols
+    aspect = max(img.shape[1] / img.shape[0] for img in images)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * aspect * ncols, size * nrows + 0.4 * bool(title)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, name, img in zip(axes.flat, panels, images):
+        if img.ndim == 3:
+            ax.imshow(img)  # colour: the values are the colours, no colour map
+        else:
+            ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_pixel_values(image, title: str | None = None, size: float = 3.4, threshold: int = 128):
+    """A small grey uint8 image twice: every value written in its cell (values >= ``threshold`` in
+    red), and the same values drawn as brightness. Each panel is ``size`` inches high.
+
+    image: (H, W) with values 0..255, e.g. one (28, 28) Fashion-MNIST item.
+    """
+    arr = _as_numpy_image(image)
+    h, w = arr.shape
+    fig, (ax_num, ax_img) = plt.subplots(1, 2, figsize=(2 * size * w / h + 0.6, size + 0.4 * bool(title)))
+    for (i, j), v in np.ndenumerate(arr):
+        ax_num.text(j, i, str(int(v)), ha="center", va="center", fontsize=0.4 * 72 * size / max(h, w),
+                    family="monospace", color="black" if v < threshold else "tab:red")
+    ax_num.set(xlim=(-0.5, w - 0.5), ylim=(h - 0.5, -0.5), aspect="equal", xlabel="column", ylabel="row",
+               title=f"the {h}x{w} numbers (values >= {threshold} in red)")
+    ax_img.imshow(arr, cmap="gray", vmin=0, vmax=255)
+    ax_img.set(xlabel="column", ylabel="row", title="the same numbers as brightness")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_history(histories: History | Mapping[str, History], title: str = "Learning curves"):
     """Loss and accuracy per epoch, train (dashed) and validation (solid), for one or several runs."""
     if isinstance(histories, History):
@@ -68,6 +120,46 @@ def plot_history(histories: History | Mapping[str, History], title: str = "Learn
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_surfaces(x1, x2, surfaces: Mapping[str, object], title: str | None = None, label: str = "y"):
+    """Functions of two inputs side by side as filled contour maps, each with its colour bar.
+
+    x1, x2: (H, W) grids of the two inputs (as from torch.meshgrid(..., indexing="xy"));
+    surfaces: {panel title: values}, each with H * W values (any shape) in the grid's order.
+    """
+    x1, x2 = np.asarray(x1, dtype=float), np.asarray(x2, dtype=float)
+    fig, axes = plt.subplots(1, len(surfaces), figsize=(5.75 * len(surfaces), 4.2), squeeze=False)
+    for ax, (name, values) in zip(axes[0], surfaces.items()):
+        values = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+        filled = ax.contourf(x1, x2, values.reshape(x1.shape), levels=20, cmap="coolwarm")
+        fig.colorbar(filled, ax=ax, label=label)
+        ax.set(xlabel="x1", ylabel="x2", title=name)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_activation_curves(activations: Sequence, alpha: float = 0.1, lo: float = -5.0, hi: float = 5.0,
+                           title: str = "Activations (solid) and their derivatives (dashed)"):
+    """Each activation f (solid) and its derivative f' (dashed) on [lo, hi], one panel each.
+
+    activations: objects with ``name``, ``uses_alpha``, ``f(x, alpha)`` and ``f.grad(x, alpha)``,
+    as in ``course_utils.activations.ACTIVATIONS.values()``; x: 401 points, a (401,) tensor.
+    """
+    xs = torch.linspace(lo, hi, 401)
+    fig, axes = plt.subplots(1, len(activations), figsize=(3.5 * len(activations), 3.2), sharey=True, squeeze=False)
+    for ax, act in zip(axes[0], activations):
+        ax.plot(xs, act(xs, alpha), label="f(x)")
+        ax.plot(xs, act.grad(xs, alpha), "--", label="f'(x)")
+        ax.set(title=act.name + (f" (alpha = {alpha:g})" if act.uses_alpha else ""), xlabel="x", ylabel="value",
+               ylim=(-1.2, 2.2))
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend()
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -382,6 +474,27 @@ def plot_accuracy_vs_shift(curves: Mapping[str, Sequence[float]], shifts: Sequen
     ax.set_xticks(list(shifts))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_block_experiment(results: Sequence, shift_px: int = 3,
+                          title: str = "Block-averaged features: detail against robustness"):
+    """Validation accuracy (%) against the block size (log scale, with the number of features), on
+    plain validation images and on images shifted by ``shift_px`` pixels.
+
+    results: objects with ``block``, ``features``, ``val_acc`` and ``shifted_acc`` (0..1), one per
+    block size, as returned by ``features.block_size_experiment``.
+    """
+    blocks = [r.block for r in results]
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(blocks, [r.val_acc * 100 for r in results], "-o", label="plain validation images")
+    ax.plot(blocks, [r.shifted_acc * 100 for r in results], "-s", label=f"validation images shifted by {shift_px} px")
+    ax.set_xscale("log")
+    ax.set_xticks(blocks, [f"{r.block}\n({r.features})" for r in results])
+    ax.set(xlabel="block size (number of features)", ylabel="validation accuracy (%)", ylim=(0, 100), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
     fig.tight_layout()
     return fig
 

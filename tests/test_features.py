@@ -127,7 +127,7 @@ def test_block_classifier_names_valid_sizes():
         features.block_classifier(0)
 
 
-def test_block_size_experiment_runs_and_reports_each_block():
+def test_block_size_experiment_runs_and_reports_each_block(capsys):
     g = torch.Generator().manual_seed(0)
     y = torch.randint(0, 2, (200,), generator=g)
     sign = (2 * y - 1).float().view(-1, 1, 1)
@@ -135,13 +135,16 @@ def test_block_size_experiment_runs_and_reports_each_block():
     x[:, 0, :4] += 0.2 * sign  # class 1: top half brighter, bottom half darker; class 0: the opposite
     x[:, 0, 4:] -= 0.2 * sign  # so the mean brightness of the whole image says nothing
     results = features.block_size_experiment(x[:150], y[:150], x[150:], y[150:], blocks=(1, 4, 8),
-                                             shift_px=1, epochs=20, batch_size=50, lr=5e-2)
+                                             shift_px=1, progress=True, epochs=20, batch_size=50, lr=5e-2)
     assert [r.block for r in results] == [1, 4, 8]
     assert [r.features for r in results] == [64, 4, 1]
     for r in results:
         assert 0 <= r.val_acc <= 1 and 0 <= r.shifted_acc <= 1
     assert results[1].val_acc > 0.9  # 2x2 blocks of 4x4 pixels see the two halves directly
     assert results[2].val_acc < 0.8  # one mean brightness cannot tell top from bottom
+    shown = capsys.readouterr().err
+    assert "block sizes" in shown and "3/3" in shown, "one progress bar over the block sizes"
+    assert "batch" not in shown, "no bar per trained model (a slide shows each bar as a line)"
 
 
 def test_edge_maps_are_the_relu_of_the_four_edge_filters():

@@ -10,7 +10,7 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from course_utils import models, plots, train  # noqa: E402
+from course_utils import activations, features, models, plots, train  # noqa: E402
 from course_utils.summary import layer_table  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -25,6 +25,17 @@ FIGURES = {
     "show_images": lambda: plots.show_images(torch.rand(5, 1, 8, 8)),
     "show_images labelled": lambda: plots.show_images(torch.rand(5, 8, 8), labels=[0, 1, 2, 3, 4],
                                                       preds=[0, 1, 2, 0, 0], ncols=3, title="five"),
+    "show_panels": lambda: plots.show_panels({"photo": RNG.random((6, 9, 3)), "red": RNG.random((6, 9))},
+                                             title="a photo and a channel"),
+    "show_panels grid": lambda: plots.show_panels({f"t{i}": torch.randn(5, 5) for i in range(5)}, ncols=3,
+                                                  cmap="bwr", vmin=-1, vmax=1),
+    "show_pixel_values": lambda: plots.show_pixel_values(torch.randint(0, 256, (6, 6), dtype=torch.uint8),
+                                                         title="numbers"),
+    "show_surfaces": lambda: plots.show_surfaces(*np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)),
+                                                 {"flat": torch.zeros(25), "wavy": RNG.random((5, 5))}),
+    "plot_activation_curves": lambda: plots.plot_activation_curves(list(activations.ACTIVATIONS.values())),
+    "plot_block_experiment": lambda: plots.plot_block_experiment(
+        [features.BlockResult(b, (28 // b) ** 2, 0.8 - b / 100, 0.3 + b / 100) for b in (1, 4, 14)]),
     "plot_history": lambda: plots.plot_history(_history()),
     "plot_history several": lambda: plots.plot_history({"a": _history(), "b": _history(2)}, title="two runs"),
     "plot_confusion_matrix": lambda: plots.plot_confusion_matrix(torch.randint(0, 20, (10, 10))),
@@ -65,6 +76,29 @@ FIGURES = {
                                                            threshold=0.5),
 }
 
+
+def test_show_pixel_values_writes_every_value_and_marks_the_bright_ones():
+    image = torch.tensor([[0, 127, 128], [255, 3, 200]], dtype=torch.uint8)
+    fig = plots.show_pixel_values(image, threshold=128)
+    try:
+        texts = fig.axes[0].texts
+        assert sorted(int(t.get_text()) for t in texts) == sorted(image.flatten().tolist())
+        red = {int(t.get_text()) for t in texts if t.get_color() == "tab:red"}
+        assert red == {128, 255, 200}
+    finally:
+        plt.close(fig)
+
+
+def test_show_panels_lays_out_rows_and_keeps_colour():
+    panels = {"rgb": np.ones((4, 6, 3)), **{f"grey {i}": np.full((4, 6), i) for i in range(4)}}
+    fig = plots.show_panels(panels, ncols=3, vmin=0, vmax=3, title="five panels")
+    try:
+        shown = [ax for ax in fig.axes if ax.images]
+        assert len(fig.axes) == 6 and len(shown) == 5, "two rows of three, the last slot empty"
+        assert shown[0].images[0].get_array().ndim == 3, "a colour picture stays colour"
+        assert shown[1].images[0].get_clim() == (0, 3), "grey panels share vmin and vmax"
+    finally:
+        plt.close(fig)
 
 def _has_content(ax) -> bool:
     return bool(ax.lines or ax.collections or ax.images or ax.patches)

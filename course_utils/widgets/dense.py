@@ -28,7 +28,7 @@ def activation_explorer(lo: float = -5.0, hi: float = 5.0) -> W.VBox:
         info.value = f"$${act.formula}, \\qquad f'(x) = {act.derivative_formula}$$"
         with out:
             out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6, 3.2))
+            fig, ax = plt.subplots(figsize=(6, 2.6))  # low enough for a slide under the formula
             ax.plot(x, y, label="f(x)")
             if show_grad.value:
                 ax.plot(x, dy, "--", label="f'(x)")

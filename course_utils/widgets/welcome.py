@@ -31,7 +31,7 @@ def dataset_browser(images: torch.Tensor, labels: torch.Tensor) -> W.VBox:
                       f"to {int(img.max())}")
         with out:
             out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(2.6, 2.6))
+            fig, ax = plt.subplots(figsize=(2.2, 2.2))
             ax.imshow(img, cmap="gray", vmin=0, vmax=255)
             ax.set_title(f"{CLASS_NAMES[cls.value]} #{k.value}")
             ax.set_xlabel("column")
