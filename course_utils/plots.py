@@ -185,7 +185,7 @@ def show_filtered(images: Mapping[str, np.ndarray], title: str | None = None, nc
     on zero (blue negative, red positive, white zero), the others in grey.
     """
     nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 0.9 * nrows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 0.75 * nrows + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, (name, img) in zip(axes.flat, images.items()):
