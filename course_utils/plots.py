@@ -253,6 +253,47 @@ def plot_layer_stack(table, title: str = "Layer stack", include_pooling: bool = 
     return fig
 
 
+# ---------------------------------------------------------------- lesson 03: convolution
+
+def plot_timings(seconds: Mapping[str, float], title: str = "Same computation, several implementations"):
+    """Wall times as horizontal bars on a log scale, in milliseconds, one bar per implementation in the
+    order given (the first on top). seconds: {name: seconds}, e.g. from timing.race."""
+    names = list(seconds)
+    fig, ax = plt.subplots(figsize=(7, 0.35 + 0.55 * len(names) + 0.8))
+    ax.barh(names, [seconds[n] * 1000 for n in names], color=[f"C{(3, 0, 2, 1)[i % 4]}" for i in range(len(names))])
+    ax.set_xscale("log")
+    ax.set_xlim(left=min(0.1, min(seconds.values()) * 1000 / 2))
+    ax.invert_yaxis()
+    ax.set(xlabel="milliseconds (log scale)", ylabel="implementation", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def show_filtered(images: Mapping[str, np.ndarray], title: str | None = None, ncols: int = 4,
+                  size: float = 2.9, signed: Sequence[str] = ()):
+    """Filtered versions of one picture side by side, each titled with its name and shape.
+
+    images: {name: (H, W) array}; names in ``signed`` are drawn with a diverging colour map centred
+    on zero (blue negative, red positive, white zero), the others in grey.
+    """
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 0.75 * nrows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (name, img) in zip(axes.flat, images.items()):
+        img = np.asarray(img, dtype=float)
+        if name in signed:
+            limit = float(np.abs(img).max()) or 1.0
+            ax.imshow(img, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(img, cmap="gray")
+        ax.set_title(f"{name} {img.shape[0]}x{img.shape[1]}", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- lesson 08: looking inside a network
 
 def show_kernels(weights, ncols: int = 8, title: str | None = None, size: float = 0.9, channel: int = 0):

@@ -61,6 +61,9 @@ FIGURES = {
     "plot_layer_stds": lambda: plots.plot_layer_stds({"kaiming": [1.0, 0.9, 0.8], "naive": [0.1, 1e-2, 1e-3]}),
     "plot_step_losses": lambda: plots.plot_step_losses({"a": [2.0, 1.0], "b": [2.0, 1.5]}, highlight="a"),
     "plot_step_losses smoothed": lambda: plots.plot_step_losses({"a": [2.0, 1.0]}, smoothed={"a": [2.0, 1.5]}),
+    "plot_timings": lambda: plots.plot_timings({"loops": 1.2, "im2col": 0.01, "PyTorch": 0.002}, title="three"),
+    "show_filtered": lambda: plots.show_filtered({"original": RNG.random((9, 9)), "Sobel x": RNG.normal(size=(9, 9))},
+                                                 title="two filters", signed=["Sobel x"]),
     "plot_change_under_shift": lambda: plots.plot_change_under_shift({"no pooling": RNG.random((3, 8)),
                                                                       "max 2x2": RNG.random((3, 8))},
                                                                      [1, 2, 3], title="pooled vs unpooled"),
@@ -127,3 +130,27 @@ def test_every_plot_function_is_tested():
               and getattr(f, "__module__", "") == plots.__name__}
     tested = {key.split()[0] for key in FIGURES}
     assert public == tested, f"untested: {sorted(public - tested)}"
+
+
+def test_plot_timings_draws_milliseconds_in_the_given_order():
+    fig = plots.plot_timings({"loops": 1.5, "im2col": 0.004, "PyTorch": 0.002})
+    try:
+        ax = fig.axes[0]
+        widths = [bar.get_width() for bar in ax.patches]
+        assert np.allclose(widths, [1500, 4, 2])
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["loops", "im2col", "PyTorch"]
+        assert ax.get_xscale() == "log" and ax.get_xlim()[0] <= 1.0
+    finally:
+        plt.close(fig)
+
+
+def test_show_filtered_centres_signed_maps_on_zero():
+    fig = plots.show_filtered({"grey": np.ones((4, 4)), "signed": np.array([[-2.0, 1.0], [0.5, 0.0]])},
+                              ncols=3, signed=["signed"])
+    try:
+        images = [ax.images[0] for ax in fig.axes if ax.images]
+        assert len(images) == 2 and len(fig.axes) == 3
+        assert images[1].get_clim() == (-2.0, 2.0) and images[1].get_cmap().name == "RdBu_r"
+        assert images[0].get_cmap().name == "gray"
+    finally:
+        plt.close(fig)

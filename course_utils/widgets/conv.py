@@ -47,7 +47,7 @@ def conv_explorer(images: Mapping[str, np.ndarray]) -> W.VBox:
             panels["output"] = view.output
         with out:
             out.clear_output(wait=True)
-            fig = show_grids(panels, boxes={name: (0, 0, span, span)}, cmap="gray", size=3.2,
+            fig = show_grids(panels, boxes={name: (0, 0, span, span)}, cmap="gray", size=2.5,  # fits a slide
                              title="red square: the first window")
             display(fig)
             plt.close(fig)

@@ -34,7 +34,7 @@ def pool_explorer(images: Mapping[str, np.ndarray]) -> W.VBox:
         with out:
             out.clear_output(wait=True)
             fig = show_grids(panels, boxes={"input": (0, 0, window.value, window.value)}, cmap="gray",
-                             size=3.6, title="red square: the first window")
+                             size=2.8, title="red square: the first window")  # fits a slide
             display(fig)
             plt.close(fig)
 
