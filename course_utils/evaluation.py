@@ -1,6 +1,6 @@
 """Looking at a trained classifier's answers: confusion matrix, most confused class pairs,
-train/validation/test accuracies and the train - validation gap, and class probabilities of
-shifted images (lesson 05's widget).
+train/validation/test accuracies and the train - validation gap, a comparison table of several
+trained networks (lessons 05 and 06), and class probabilities of shifted images (lesson 05's widget).
 
 Plain tensors in, plain tensors or numbers out; the figures live in ``plots``.
 """
@@ -12,7 +12,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from .train import evaluate, predict
+from .train import History, evaluate, predict
 from .transforms import shift
 
 
@@ -123,3 +123,14 @@ def results_markdown(results: list[ModelResult]) -> str:
         lines.append(f"| {r.name} | {r.params:,} | {acc.train_acc:.2%} | {acc.val_acc:.2%} |{test} "
                      f"{acc.gap * 100:.1f} | {r.epochs} | {r.seconds:.0f} s |")
     return "\n".join(lines)
+
+
+def compare_runs(runs: Mapping[str, tuple[nn.Module, History]], train: tuple[torch.Tensor, torch.Tensor],
+                 val: tuple[torch.Tensor, torch.Tensor]) -> list[ModelResult]:
+    """One ModelResult per ``{label: (model, history)}``, in the mapping's order: the model's parameter
+    count, its accuracies measured now in evaluation mode on ``train`` and ``val`` (each a pair
+    x: (N, C, H, W), y: (N,)), and the epochs and seconds its history records. The test set is not
+    used here. ``results_markdown`` turns the rows into a table."""
+    return [ModelResult(label, sum(p.numel() for p in model.parameters()),
+                        accuracy_report(model, train, val), history.epochs, history.total_seconds)
+            for label, (model, history) in runs.items()]

@@ -174,7 +174,7 @@ def plot_confusion_matrix(cm, class_names: Sequence[str] = CLASS_NAMES, title: s
     """
     cm = cm.detach().cpu().numpy() if isinstance(cm, torch.Tensor) else np.asarray(cm)
     shown = cm / np.maximum(cm.sum(1, keepdims=True), 1) * 100 if normalize else cm
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))  # fits a 1280x720 slide under a title and three code lines
     im = ax.imshow(shown, cmap="Blues")
     fig.colorbar(im, ax=ax, label="% of the true class" if normalize else "items")
     ticks = np.arange(len(class_names))
@@ -563,7 +563,7 @@ def plot_lr_range(lrs, losses, smoothed, marks: Mapping[str, float] | None = Non
                   title: str = "Learning-rate range test", ax=None):
     """Mini-batch loss against a learning rate that grows exponentially (log scale), raw and smoothed;
     ``marks`` draws labelled vertical lines, e.g. {"suggestion": 3e-3}."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 3.1))
     ax.plot(lrs, losses, color="C0", alpha=0.3, lw=1, label="mini-batch loss")
     ax.plot(lrs, smoothed, color="C0", lw=2, label="smoothed")
     for i, (label, lr) in enumerate((marks or {}).items(), start=1):
@@ -579,7 +579,7 @@ def plot_lr_range(lrs, losses, smoothed, marks: Mapping[str, float] | None = Non
 
 def plot_lr_schedules(schedules: Mapping[str, Sequence[float]], title: str = "Learning-rate schedules"):
     """The learning rate of every mini-batch, one line per schedule: {name: (steps,)}."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.5, 3.1))
     for name, lrs in schedules.items():
         ax.plot(np.arange(len(lrs)), lrs, label=name)
     ax.set(xlabel="mini-batch (training step)", ylabel="learning rate", title=title)
@@ -591,7 +591,7 @@ def plot_lr_schedules(schedules: Mapping[str, Sequence[float]], title: str = "Le
 
 def plot_layer_stds(stds: Mapping[str, Sequence[float]], title: str = "Spread of the activations, layer by layer"):
     """Standard deviation of each layer's output (log scale), one line per initialisation."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 3.1))
     for name, values in stds.items():
         ax.plot(np.arange(1, len(values) + 1), values, "-o", ms=3, label=name)
     ax.set(yscale="log", xlabel="layer (ReLU output)", ylabel="standard deviation (log scale)", title=title)
@@ -605,7 +605,7 @@ def plot_step_losses(curves: Mapping[str, Sequence[float]], title: str = "Traini
                      smoothed: Mapping[str, Sequence[float]] | None = None, ax=None, highlight: str | None = None):
     """Loss of every mini-batch, one line per run ({name: (steps,)}); ``smoothed`` curves, when
     given, are drawn over the raw ones. With ``highlight`` the other runs are drawn in grey."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 3.1))
     for i, (name, losses) in enumerate(curves.items()):
         faded = highlight is not None and name != highlight
         color = "lightgray" if faded else f"C{i}"

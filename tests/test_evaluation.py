@@ -91,3 +91,22 @@ def test_results_markdown():
     assert "validation acc | test acc |" in text[0]
     assert text[2] == "| CNN | 421,642 | 97.00% | 91.50% | 91.00% | 5.5 | 10 | 190 s |"
     assert text[3] == "| MLP | 101,770 | 90.00% | 88.00% | - | 2.0 | 10 | 3 s |"
+
+
+def test_compare_runs_measures_each_model_now():
+    from course_utils.summary import layer_table
+    from course_utils.train import History
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(40, 1, 28, 28, generator=g), torch.randint(0, 10, (40,), generator=g)
+    xv, yv = torch.rand(20, 1, 28, 28, generator=g), torch.randint(0, 10, (20,), generator=g)
+    torch.manual_seed(0)
+    bn = models.fashion_cnn(batchnorm=True)  # batch norm's scale and shift count as parameters too
+    runs = {"LeNet": (models.lenet5_modern(), History(train_loss=[1.0, 0.5], seconds=[1.5, 2.0])),
+            "CNN": (bn, History(train_loss=[1.0], seconds=[4.0]))}
+    rows = ev.compare_runs(runs, (x, y), (xv, yv))
+    assert [r.name for r in rows] == ["LeNet", "CNN"], "in the mapping's order"
+    assert rows[0].params == 61_706 and rows[0].epochs == 2 and rows[0].seconds == 3.5
+    assert rows[1].params == layer_table(bn, (1, 28, 28)).total_params, "the count the lesson's table shows"
+    for r, (model, _) in zip(rows, runs.values()):
+        assert r.report == ev.accuracy_report(model, (x, y), (xv, yv)) and r.report.test_acc is None
