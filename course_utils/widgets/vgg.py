@@ -45,7 +45,7 @@ def design_html(blocks: int, convs_per_block: int, width: int, pool: bool, fc_la
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
     return ("<ul>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>"
             + (f"<p><i>Notes:</i></p><ul>{notes}</ul>" if notes else "")
-            + report.table.to_html())
+            + report.table.to_html(compact=True))  # compact: the page fits a slide under the controls
 
 
 def design_explorer() -> W.VBox:
