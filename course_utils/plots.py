@@ -296,6 +296,22 @@ def show_filtered(images: Mapping[str, np.ndarray], title: str | None = None, nc
 
 # ---------------------------------------------------------------- lesson 08: looking inside a network
 
+def plot_layer_bars(labels: Sequence[str], panels: Mapping[str, tuple[Sequence[float], str]],
+                    xlabel: str = "layer", figsize: tuple[float, float] = (11, 3.8)):
+    """Bar charts of per-layer numbers, one panel per entry, stacked with a shared x axis (lesson 07:
+    where VGG16's weights are and where its activations are).
+
+    labels: (L,) layer names; panels: {panel title: ((L,) values, y-axis label)}; figsize in inches.
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=figsize, sharex=True, squeeze=False)
+    for i, (ax, (title, (values, ylabel))) in enumerate(zip(axes[:, 0], panels.items())):
+        ax.bar(list(labels), np.asarray(values, dtype=float), color=f"C{i}")
+        ax.set(title=title, ylabel=ylabel, xlabel=xlabel)
+    axes[-1, 0].tick_params(axis="x", rotation=60)
+    fig.tight_layout()
+    return fig
+
+
 def show_kernels(weights, ncols: int = 8, title: str | None = None, size: float = 0.9, channel: int = 0):
     """Convolution kernels as small images, one per output channel.
 
@@ -414,11 +430,11 @@ def show_projections(rows: Mapping[str, object], title: str | None = None, size:
 
 
 def plot_randomization(layers: Sequence[str], correlations: Mapping[str, object], threshold: float | None = None,
-                       title: str = "Model randomisation test"):
+                       title: str = "Model randomisation test", figsize: tuple[float, float] = (10, 4.2)):
     """Mean rank correlation with the trained network's map (y) as more layers are re-initialised
     from the top (x): one line per method. correlations: {method: (L + 1, N)} as in
-    ``attribution.Randomization``."""
-    fig, ax = plt.subplots(figsize=(10, 4.2))
+    ``attribution.Randomization``; figsize in inches (width, height)."""
+    fig, ax = plt.subplots(figsize=figsize)
     ticks = ["trained"] + [f"+{name}" for name in layers]
     for i, (name, corr) in enumerate(correlations.items()):
         c = torch.as_tensor(corr).float()

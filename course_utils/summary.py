@@ -113,16 +113,29 @@ class LayerTable:
                 f"activations per image: {self.total_activations:,} "
                 f"({format_bytes(self.activation_bytes)} at {self.bytes_per_value} bytes each)")
 
-    def to_html(self) -> str:
-        """The table as an HTML fragment (Jupyter shows it when a LayerTable ends a cell)."""
+    #: tables longer than this many layer rows render compactly (small font, tight rows), so VGG16's
+    #: 21 layers fit a 1280x720 slide and a notebook screen without scrolling
+    COMPACT_ROWS = 12
+
+    def to_html(self, compact: bool | None = None) -> str:
+        """The table as an HTML fragment (Jupyter shows it when a LayerTable ends a cell).
+
+        compact: small font and tight rows (inline styles, so they hold in JupyterLab and in the
+        offline slides); None (default) means compact when the table has more than ``COMPACT_ROWS`` rows.
+        """
         head, body, total = self._cells()
-        cell = lambda tag, i, c: (f'<{tag} style="text-align:{"right" if i >= 3 else "left"}">'  # noqa: E731
+        if compact is None:
+            compact = len(self.rows) > self.COMPACT_ROWS
+        tight = "padding:1px 8px;line-height:1.2;" if compact else ""
+        cell = lambda tag, i, c: (f'<{tag} style="{tight}text-align:{"right" if i >= 3 else "left"}">'  # noqa: E731
                                   f"{html.escape(c)}</{tag}>")
         rows = ["<tr>" + "".join(cell("th", i, c) for i, c in enumerate(head)) + "</tr>"]
         rows += ["<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in body]
         rows.append("<tr style=\"font-weight:bold\">" + "".join(cell("td", i, c) for i, c in enumerate(total))
                     + "</tr>")
-        return (f"<table>{''.join(rows)}</table><p>{html.escape(self._caption())}</p>")
+        table = '<table style="font-size:15px">' if compact else "<table>"
+        caption = '<p style="font-size:16px">' if compact else "<p>"
+        return f"{table}{''.join(rows)}</table>{caption}{html.escape(self._caption())}</p>"
 
     def _repr_html_(self) -> str:
         return self.to_html()

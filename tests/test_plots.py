@@ -74,6 +74,9 @@ FIGURES = {
                                                        [4, 7], title="top patches"),
     "show_projections": lambda: plots.show_projections({"crops": torch.rand(3, 1, 5, 5),
                                                         "signed": torch.randn(3, 1, 5, 5)}, title="projections"),
+    "plot_layer_bars": lambda: plots.plot_layer_bars(["conv1", "pool1", "fc1"],
+                                                     {"weights per layer": ([1.0, 0.0, 3.0], "weights (millions)"),
+                                                      "activations per layer": ([3.0, 1.0, 0.1], "values (millions)")}),
     "plot_randomization": lambda: plots.plot_randomization(["fc2", "fc1"], {"saliency": torch.rand(3, 4),
                                                                             "grad-cam": torch.rand(3, 4)},
                                                            threshold=0.5),
@@ -154,3 +157,13 @@ def test_show_filtered_centres_signed_maps_on_zero():
         assert images[0].get_cmap().name == "gray"
     finally:
         plt.close(fig)
+
+
+def test_layer_bars_share_the_layer_axis():
+    fig = plots.plot_layer_bars(["conv1", "pool1", "fc1"], {"w": ([1, 0, 3], "weights"), "a": ([3, 1, 0], "values")},
+                                figsize=(8, 3))
+    top, bottom = fig.axes
+    assert tuple(fig.get_size_inches()) == (8, 3) and len(top.patches) == len(bottom.patches) == 3
+    assert [p.get_height() for p in top.patches] == [1, 0, 3] and bottom.get_xlabel() == "layer"
+    assert [t.get_text() for t in bottom.get_xticklabels()] == ["conv1", "pool1", "fc1"]
+    plt.close(fig)

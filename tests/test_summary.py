@@ -119,6 +119,20 @@ def test_layer_table_rows_and_rendering():
     assert f"{table.total_params:,}" in page and str(table).startswith("layer")
 
 
+def test_long_tables_render_compactly(vgg16):
+    """A table of more than COMPACT_ROWS layers (VGG16: 21) gets a small font and tight rows, so it fits
+    a 1280x720 slide; a short one (lesson 05's CNN) keeps the plain style unless asked."""
+    long = layer_table(vgg16, (3, 224, 224), skip_identity=True)
+    short = layer_table(models.fashion_cnn(), (1, 28, 28))
+    assert len(long.rows) > long.COMPACT_ROWS >= len(short.rows)
+    assert long._repr_html_().startswith('<table style="font-size:15px">') and "padding:1px 8px" in long._repr_html_()
+    assert short._repr_html_().startswith("<table>") and "padding" not in short._repr_html_()
+    assert short.to_html(compact=True).startswith('<table style="font-size:15px">')
+    assert long.to_html(compact=False).startswith("<table>")
+    for page in (long.to_html(), long.to_html(compact=False)):   # same numbers either way
+        assert f"{long.total_activations:,}" in page and ">classifier.0<" in page
+
+
 def test_largest_batch_for_vgg16(vgg16):
     table = layer_table(vgg16, (3, 224, 224), skip_identity=True)
     budget = 16 * 2**30

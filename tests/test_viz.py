@@ -408,6 +408,8 @@ def test_lesson_08_figures_have_titles_and_labels():
     ax = plots.plot_randomization(result.layers, result.correlations, threshold=0.5).axes[0]
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["trained", "+fc2", "+fc1"]
+    small = plots.plot_randomization(result.layers, result.correlations, figsize=(10, 3.4))   # sized for a slide
+    assert tuple(small.get_size_inches()) == (10, 3.4)
     plt.close("all")
 
 

@@ -43,9 +43,12 @@ def design_html(blocks: int, convs_per_block: int, width: int, pool: bool, fc_la
         f"{format_bytes(mem.param_bytes)} = <b>{format_bytes(mem.total_bytes)}</b>",
     ]
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
-    return ("<ul>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>"
-            + (f"<p><i>Notes:</i></p><ul>{notes}</ul>" if notes else "")
-            + report.table.to_html())
+    small = 'style="font-size:16px;line-height:1.3;margin:0.2em 0"'   # the page fits a slide under the controls
+    # the facts beside a compact table (side by side while the page is wide enough): it fits a slide
+    return ('<div style="display:flex;flex-wrap:wrap;gap:0 1.5em;align-items:flex-start">'
+            f'<div style="flex:1;min-width:22em"><ul {small}>' + "".join(f"<li>{f}</li>" for f in facts) + "</ul>"
+            + (f"<p {small}><i>Notes:</i></p><ul {small}>{notes}</ul>" if notes else "") + "</div>"
+            + f"<div>{report.table.to_html(compact=True)}</div></div>")
 
 
 def design_explorer() -> W.VBox:

@@ -42,7 +42,7 @@ def feature_map_explorer(model: nn.Module, images: torch.Tensor, labels: torch.T
                       f"{channel.value} peaks at {view.peak} with {float(view.fmap.max()):.3g}")
         with out:
             out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+            fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.4))  # fits a 1280x720 slide under its controls
             axes[0].imshow(images[item.value, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
             t, l, b, r = view.box
             axes[0].add_patch(plt.Rectangle((l - 0.5, t - 0.5), r - l, b - t, fill=False, color="red", lw=2))
@@ -88,7 +88,7 @@ def occlusion_explorer(model: nn.Module, images: torch.Tensor, labels: torch.Ten
                       f"{occ.drops.numel()} patch positions; the largest drop is {float(occ.drops.max()):.2f}")
         with out:
             out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2))
+            fig, axes = plt.subplots(1, 2, figsize=(5.6, 2.8))  # fits a 1280x720 slide under its controls
             axes[0].imshow(images[item.value, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
             axes[0].set_title("input", fontsize=9)
             limit = float(occ.pixel_map.abs().max()) or 1.0
