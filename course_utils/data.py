@@ -48,7 +48,8 @@ class DataError(RuntimeError):
     """A course data file is missing, damaged or not what the course expects."""
 
 
-def _expected_sums(folder: Path) -> dict[str, str]:
+def expected_sums(folder: Path) -> dict[str, str]:
+    """{file name: sha256} as listed in ``folder``/SHA256SUMS; DataError when that file is missing."""
     sums = folder / "SHA256SUMS"
     if not sums.exists():
         raise DataError(f"{sums} is missing, so the data files cannot be verified. "
@@ -59,7 +60,7 @@ def _expected_sums(folder: Path) -> dict[str, str]:
 
 def verify_file(path: Path) -> str:
     """Check ``path`` against the SHA256SUMS file beside it; return its digest or raise DataError."""
-    expected = _expected_sums(path.parent).get(path.name)
+    expected = expected_sums(path.parent).get(path.name)
     rel = config.shown_path(path)
     if expected is None:
         raise DataError(f"{rel} is not listed in {path.parent / 'SHA256SUMS'}.")
@@ -199,7 +200,7 @@ def split_description() -> dict:
 def list_photos() -> list[str]:
     """Names of the photos the course ships in data/images (listed in its SHA256SUMS),
     e.g. ['astronaut', 'cat', 'coffee']."""
-    return sorted(Path(name).stem for name in _expected_sums(PHOTO_DIR) if name.endswith(".png"))
+    return sorted(Path(name).stem for name in expected_sums(PHOTO_DIR) if name.endswith(".png"))
 
 
 def load_photo(name: str = "cat") -> np.ndarray:

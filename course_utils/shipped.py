@@ -76,12 +76,12 @@ def differences(recorded: dict, current: dict, prefix: str = "") -> list[str]:
     return [d for k in keys for d in differences(recorded.get(k), current.get(k), f"{prefix}{k}.")]
 
 
-def load(model: nn.Module, name: str) -> History:
-    """Load shipped network ``name`` into ``model`` (sha256-checked, weights only); its History.
-    Raises data.DataError when the file is missing or damaged."""
+def load(model: nn.Module, name: str, rec: dict) -> History:
+    """Load shipped network ``name`` into ``model`` (sha256-checked, weights only); the History in
+    its record ``rec``. Raises data.DataError when the file is missing or damaged."""
     data.verify_file(path(name))
     model.load_state_dict(torch.load(path(name), map_location="cpu", weights_only=True))
-    return History(**record(name)["history"])
+    return History(**rec["history"])
 
 
 def duration(seconds: float) -> str:
@@ -132,8 +132,7 @@ def write(name: str, model: nn.Module, rec: dict, title: str) -> None:
     path(name).with_suffix(".json").write_text(json.dumps(plain(rec), indent=1) + "\n")
     path(name).with_suffix(".md").write_text(readme(name, rec, title))
     sums = SHIPPED_DIR / "SHA256SUMS"
-    pairs = (line.split() for line in sums.read_text().splitlines() if line.strip()) if sums.exists() else ()
-    digests = {file: digest for digest, file in pairs}
+    digests = data.expected_sums(SHIPPED_DIR) if sums.exists() else {}
     digests[path(name).name] = digest
     sums.write_text("".join(f"{d}  {file}\n" for file, d in sorted(digests.items())))
     write_index()

@@ -214,7 +214,7 @@ def trained(name: str, retrain: bool = False, progress: bool = True) -> tuple[nn
     record = None if config.is_fast() else shipped.record(name)
     if not retrain:
         if record is not None and record["recipe"] == shipped.plain(r.describe()):
-            history = shipped.load(model, name)
+            history = shipped.load(model, name, record)
             print(f"{name}: the network shipped in {config.shown_path(shipped.path(name))} "
                   f"({shipped.describe(record)}). zoo.trained({name!r}, retrain=True) trains it afresh.")
             return model.eval(), history

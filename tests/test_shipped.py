@@ -29,7 +29,7 @@ def test_shipped_network_reproduces_its_record(name, full_mode):
     assert record["recipe"] == shipped.plain(zoo.recipe(name).describe()), \
         f"{name}: the recipe changed since it was shipped; make bench, then make ship NAMES={name}"
     model = zoo.recipe(name).build()
-    history = shipped.load(model, name)
+    history = shipped.load(model, name, record)
     assert history.epochs == record["recipe"]["epochs"]
     _, test_acc = train.evaluate(model.eval(), *data.fashion_mnist_tensors("test"))
     assert abs(test_acc - record["accuracy"]["test"]) <= 3 / 10_000
