@@ -153,8 +153,8 @@ def progress_text(model_id: str, models: dict) -> str | None:
 
 def widget_note(lesson_number: str) -> str:
     """The note a deck shows where the live lesson has an interactive widget."""
-    return (f"<div class='course-widget-note'><b>Interactive widget</b> &mdash; shown as it was when this deck "
-            f"was built. Present the lesson live to use it: <code>make present LESSON={lesson_number}</code>.</div>")
+    return (f"<div class='course-widget-note'><b>Interactive widget</b>, shown as it was saved; to use it, present "
+            f"the lesson live: <code>make present LESSON={lesson_number}</code></div>")
 
 
 def static_widgets(nb: nbformat.NotebookNode, lesson_number: str = "NN") -> int:
@@ -248,7 +248,9 @@ def exporter():
     c.SlidesExporter.reveal_url_prefix = f"{ASSETS}/reveal.js"
     c.SlidesExporter.reveal_theme = "white"          # loads no web fonts ('simple' pulls Google Fonts)
     c.SlidesExporter.reveal_transition = "none"
-    c.SlidesExporter.reveal_scroll = True            # a slide taller than the screen scrolls
+    # A slide taller than the screen scrolls by the template's CSS (slides/templates/course_reveal). nbconvert's
+    # own scrolling script stays off: it shrinks such a slide to 95% of the window minus 20 px (684 of 800 px).
+    c.SlidesExporter.reveal_scroll = False
     c.SlidesExporter.reveal_number = "c/t"
     c.SlidesExporter.reveal_width = "1280"
     c.SlidesExporter.reveal_height = "800"

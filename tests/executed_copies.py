@@ -16,6 +16,7 @@ import collections
 import copy
 import hashlib
 import os
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -31,6 +32,16 @@ def executed_dir() -> Path:
 
 def source_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _ends_with_semicolon(source: str) -> bool:
+    """Does the cell end in ';'? IPython then shows no value, but only for cells it stores in its history:
+    nbval runs cells with store_history=False, so its kernel shows the value anyway (a figure twice)."""
+    from IPython.core.displayhook import DisplayHook
+    try:
+        return bool(DisplayHook.semicolon_at_end_of_expression(source))
+    except (SyntaxError, tokenize.TokenError):  # a magic or a broken cell: IPython would not stay quiet either
+        return False
 
 
 class _NoKernel:
@@ -93,7 +104,10 @@ class _Recording:
             cell = nb.cells[index]
             cell.outputs = []
             client.clear_before_next_output = False  # as nbclient does before each cell
+            quiet = _ends_with_semicolon(cell.source)
             for msg in self.messages.get(self.requests.get(number, ""), []):
+                if quiet and msg["header"]["msg_type"] == "execute_result":
+                    continue
                 try:
                     client.process_message(msg, cell, index)
                 except CellExecutionComplete:
