@@ -142,8 +142,8 @@ LESSON = "04_pooling"  # a quick lesson, graded as the instructor has it and as 
 
 
 @pytest.mark.skipif(not os.environ.get("COURSE_GRADE_REAL_LESSON"), reason=(
-    "opt-in (COURSE_GRADE_REAL_LESSON=1): inside the parallel suite this grading now and then hangs, nbclient "
-    "waiting for a reply while the kernel sits idle (seen in CI and here, with ipykernel 7.4 and 6.31; cause open)"))
+    "opt-in (COURSE_GRADE_REAL_LESSON=1): nbclient running lesson 04 (this grading, also `make slides`) now and "
+    "then hangs, waiting for a reply while the kernel sits idle (seen in CI and here, ipykernel 7.4 and 6.31; cause open)"))
 @pytest.mark.parametrize("student", [False, True], ids=["instructor", "student"])
 def test_a_real_lesson(tmp_path, student):
     """Graded the way an instructor runs it: `python -m course_utils.grade` in a process of its own.
