@@ -30,11 +30,11 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from course_utils.checks import FEEDBACK_MIME
 from course_utils.edition import exercise_id
+from course_utils.notebook_client import NotebookClient
 
 WHOLE = "(notebook)"  # the exercise column of a row about the whole submission
 VERDICTS = {True: "correct", False: "wrong", None: "not done"}

@@ -264,7 +264,7 @@ def exporter():
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int) -> None:
     """Run ``nb`` in place in a fresh python3 kernel started in ``cwd`` (widget state is kept)."""
-    from nbclient import NotebookClient
+    from course_utils.notebook_client import NotebookClient
 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, store_widget_state=True,
                             resources={"metadata": {"path": str(cwd)}})
