@@ -30,8 +30,9 @@ def machine() -> str:
 
 
 def run_one(name: str) -> None:
-    spec = importlib.util.spec_from_file_location(name, HERE / f"bench_{name}.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", HERE / f"bench_{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # under its own name, so a benchmark's worker processes can import it
     spec.loader.exec_module(module)
     print(f"== {name}", flush=True)
     start = time.perf_counter()

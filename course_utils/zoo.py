@@ -101,8 +101,9 @@ def _describe_callable(fn) -> dict | None:
 # lesson 05: AdamW with a one-cycle schedule; LeNet and the regularised CNNs use the same settings,
 # so the comparisons share one budget. These settings (and the ones below) were picked before the
 # course had a validation split, by test accuracy, which it no longer does: they are kept as given,
-# lesson 06 compares optimisers and schedules on validation, and benchmarks/RESULTS.md has the
-# train, validation and test accuracy of every recipe.
+# lesson 06 compares optimisers and schedules on validation, the VGG recipe's augmentation was tried
+# again on validation (benchmarks/results/vgg_trials.md), and benchmarks/RESULTS.md has the train,
+# validation and test accuracy of every recipe.
 CNN_FIT = dict(batch_size=128, lr=3e-3, optimizer="adamw", weight_decay=1e-4, schedule="onecycle")
 
 RECIPES: dict[str, Recipe] = {
