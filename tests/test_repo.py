@@ -151,7 +151,7 @@ def test_oldest_constraints_pin_every_lower_bound():
     floors = {name.lower(): Version(low) for name, low in (re.fullmatch(r"([\w.-]+)>=([\w.]+)", spec).groups()
                                                            for spec in build)}
     for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
-        name, low = re.fullmatch(r"([\w.-]+)>=([\w.]+),<[\w.]+", spec.replace(" ", "")).groups()
+        name, low = re.fullmatch(r"([\w.-]+)>=([\w.]+),<[\w.]+(?:,!=[\w.*]+)*", spec.replace(" ", "")).groups()
         floors[name.lower()] = Version(low)
     lines = (ROOT / "constraints-oldest.txt").read_text().splitlines()
     pins = dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
