@@ -30,13 +30,14 @@ def _trial(with_augment: bool, n_images: int | None, epochs: int) -> dict:
     torch.set_num_threads(1)
     recipe = zoo.RECIPES["vgg"]
     x, y = data.fashion_mnist_tensors("train", n=n_images)
+    val = data.fashion_mnist_tensors("val")
     start, cpu_start = time.perf_counter(), time.process_time()
     with LoadSampler(every=15.0) as load:
-        history = fit(recipe.build(), x, y, val=data.fashion_mnist_tensors("val"), epochs=epochs,
+        history = fit(recipe.build(), x, y, val=val, epochs=epochs,
                       augment=recipe.augment if with_augment else None, progress=False, **recipe.fit_kwargs)
     return dict(val_acc=history.val_acc, train_acc=history.train_acc, best_epoch=history.best_epoch,
-                n_images=len(y), wall=time.perf_counter() - start, cpu=time.process_time() - cpu_start,
-                load=load.mean)
+                n_images=len(y), n_val=len(val[1]), wall=time.perf_counter() - start,
+                cpu=time.process_time() - cpu_start, load=load.mean)
 
 
 def _section(budget: str, aug: dict, plain: dict, augment_name: str) -> tuple[str, float]:
@@ -60,9 +61,9 @@ def _section(budget: str, aug: dict, plain: dict, augment_name: str) -> tuple[st
     ]), gain
 
 
-def _verdict(gains: dict[str, float], aug: dict, plain: dict, n_val: int) -> str:
+def _verdict(gains: dict[str, float], aug: dict, plain: dict) -> str:
     """The reading of the full-length runs, with a rough (unpaired) standard error of the difference."""
-    full = gains["full length"]
+    full, n_val = gains["full length"], aug["n_val"]
     p, q = aug["val_acc"][-1], plain["val_acc"][-1]
     se = 100 * math.sqrt((p * (1 - p) + q * (1 - q)) / n_val)
     text = (f"The full-length comparison decides: augmentation {'gains' if full > 0 else 'costs'} {abs(full):.2f} "
@@ -81,7 +82,6 @@ def run() -> str:
     if config.is_fast():
         raise RuntimeError("run the benchmark in full mode (COURSE_FAST=0)")
     recipe = zoo.RECIPES["vgg"]
-    n_val = len(data.fashion_mnist_tensors("val")[1])
     sections, gains, runs = [], {}, {}
     # spawned, not forked: a child forked from a process that has run torch can hang in OpenMP
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -91,10 +91,10 @@ def run() -> str:
             sections.append(section)
     return "\n\n".join([
         f"The VGG recipe's settings ({recipe.fit_kwargs}; the one-cycle schedule spans each run's epochs), "
-        f"seed 0, scored on the {n_val:,}-image validation split; the two runs "
+        f"seed 0, scored on the {runs['full length'][0]['n_val']:,}-image validation split; the two runs "
         f"of a budget side by side, one thread each, on {os.cpu_count()} cores.",
         *sections,
-        _verdict(gains, *runs["full length"], n_val),
+        _verdict(gains, *runs["full length"]),
         "An earlier version of the short trials was scored on the test set; it is withdrawn, and no choice "
         "rests on it.",
     ])

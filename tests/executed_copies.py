@@ -34,7 +34,7 @@ def source_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _ends_with_semicolon(source: str) -> bool:
+def ends_with_semicolon(source: str) -> bool:
     """Does the cell end in ';'? IPython then shows no value, but only for cells it stores in its history:
     nbval runs cells with store_history=False, so its kernel shows the value anyway (a figure twice)."""
     from IPython.core.displayhook import DisplayHook
@@ -104,7 +104,7 @@ class _Recording:
             cell = nb.cells[index]
             cell.outputs = []
             client.clear_before_next_output = False  # as nbclient does before each cell
-            quiet = _ends_with_semicolon(cell.source)
+            quiet = ends_with_semicolon(cell.source)
             for msg in self.messages.get(self.requests.get(number, ""), []):
                 if quiet and msg["header"]["msg_type"] == "execute_result":
                     continue

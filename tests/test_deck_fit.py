@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "slides"))
 import build_decks  # noqa: E402
 import deck_fit  # noqa: E402
-from executed_copies import _ends_with_semicolon, executed_dir, source_digest  # noqa: E402
+from executed_copies import ends_with_semicolon, executed_dir, source_digest  # noqa: E402
 
 DECKS = ROOT / "build" / "test-slides"
 SHOTS = ROOT / "build" / "screenshots" / "deck-fit"
@@ -85,7 +85,7 @@ def test_executed_copy_shows_no_value_after_a_semicolon(lesson):
     """A cell ending in ';' shows no value in JupyterLab; its copy must not either (nbval's kernel shows it,
     tests/executed_copies.py drops it), or the measured slide shows a figure twice."""
     nb = nbformat.read(executed_copy(lesson), as_version=4)
-    shown = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and _ends_with_semicolon(cell.source)
+    shown = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and ends_with_semicolon(cell.source)
              and any(out.output_type == "execute_result" for out in cell.outputs)]
     assert not shown, f"lesson {lesson.stem}: cells {shown} end in ';' and still show their value"
 

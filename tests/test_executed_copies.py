@@ -1,6 +1,6 @@
 """tests/executed_copies.py keeps a lesson as JupyterLab shows it: a value after a trailing ';' is not shown."""
 import pytest
-from executed_copies import _ends_with_semicolon
+from executed_copies import ends_with_semicolon
 
 
 @pytest.mark.parametrize("source, quiet", [
@@ -14,4 +14,4 @@ from executed_copies import _ends_with_semicolon
     ("", False),
 ])
 def test_a_trailing_semicolon_hides_the_value(source, quiet):
-    assert _ends_with_semicolon(source) is quiet
+    assert ends_with_semicolon(source) is quiet
